@@ -1,0 +1,38 @@
+# Quickstart: `make demo` (sets up, then runs every stage on the embedded demo data) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# The CPU build of torch 2.13.0 lies on the dev machines' disk. On a GPU box, install your CUDA
+# build of torch into .venv first: setup keeps any torch that is already there.
+TORCH_SPEC ?= torch==2.13.0
+
+.PHONY: setup demo test lint format bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q "$(TORCH_SPEC)"
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	touch $@
+
+demo: setup
+	$(BIN)/python -m clinicalnotebert task=prepare data=demo hydra.run.dir=outputs/demo/prepare
+
+test: setup lint
+	$(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: setup
+	$(BIN)/python benchmarks/prepare_throughput.py
+
+clean:
+	rm -rf outputs multirun .pytest_cache .ruff_cache

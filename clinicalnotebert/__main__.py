@@ -1,0 +1,112 @@
+"""The one entrypoint: ``python -m clinicalnotebert task=NAME key=value ...`` (or ``clinicalnotebert``).
+
+Hydra composes ``conf/``; :func:`execute` dispatches to ``clinicalnotebert.tasks.<task.name>.run``,
+writes the flat ``metrics.json`` into the run dir and prints it as the last line.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import hydra
+from omegaconf import DictConfig
+from omegaconf.errors import InterpolationResolutionError, MissingMandatoryValue
+
+from clinicalnotebert.errors import UserError
+from clinicalnotebert.io import flatten_metrics, write_json_atomic
+
+CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+
+
+def is_rank_zero() -> bool:
+    """True in the process that owns the run dir (every non-distributed run, rank 0 under DDP)."""
+    return all(int(os.environ.get(var, 0)) == 0 for var in ("RANK", "LOCAL_RANK", "NODE_RANK"))
+
+
+def execute(cfg: DictConfig) -> dict[str, Any]:
+    """Run the task named by ``cfg.task.name`` and write its ``metrics.json``; return the metrics."""
+    from clinicalnotebert.utils.runtime import finish_trackers, seed_everything
+
+    seed_everything(cfg.seed)
+    module = importlib.import_module(f"clinicalnotebert.tasks.{cfg.task.name}")
+    try:
+        metrics = flatten_metrics(module.run(cfg) or {})
+    finally:
+        finish_trackers()
+    if is_rank_zero():
+        write_json_atomic(Path(cfg.paths.output_dir) / "metrics.json", metrics)
+    return metrics
+
+
+def optimized_value(cfg: DictConfig, metrics: dict[str, Any]) -> float | None:
+    """The value a sweeper (Optuna) optimises: ``metrics[cfg.optimized_metric]``."""
+    key = cfg.get("optimized_metric")
+    if not key:
+        return None
+    if key not in metrics:
+        raise UserError(f"optimized_metric '{key}' is not among the metrics: {sorted(metrics)}")
+    return float(metrics[key])
+
+
+def one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+def fail(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr, flush=True)
+    sys.exit(2)
+
+
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
+def hydra_entry(cfg: DictConfig) -> float | None:
+    try:
+        metrics = execute(cfg)
+        value = optimized_value(cfg, metrics)
+    except UserError as exc:
+        fail(one_line(exc))
+    except MissingMandatoryValue as exc:
+        fail(
+            f"missing required config value '{exc.full_key}' (set it on the command line: {exc.full_key}=...)"
+        )
+    except InterpolationResolutionError as exc:
+        fail(f"config value '{exc.full_key}' cannot be resolved: {one_line(exc)}")
+    if is_rank_zero():
+        print(json.dumps(metrics), flush=True)
+    return value
+
+
+def validate_overrides(overrides: list[str]) -> None:
+    """Compose the config once before Hydra runs, so that a bad override is one ``error:`` line.
+
+    Hydra reports composition errors as a multi-line message with exit status 1; the contract
+    is one line and status 2. Sweeps (``-m``) and Hydra flags are left to Hydra itself.
+    """
+    from hydra import compose, initialize_config_dir
+    from hydra.errors import HydraException, MissingConfigException
+    from omegaconf.errors import OmegaConfBaseException
+
+    try:
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+            compose(config_name="config", overrides=overrides, return_hydra_config=True)
+    except MissingConfigException as exc:
+        group, _, value = (exc.missing_cfg_file or "config").rpartition("/")
+        hint = f" (choose from: {', '.join(sorted(exc.options))})" if exc.options else ""
+        fail(f"unknown {group or 'config'} '{value}'{hint}")
+    except (HydraException, OmegaConfBaseException, ValueError) as exc:
+        fail(f"bad command line: {one_line(exc)}")
+
+
+def main() -> None:
+    args = sys.argv[1:]
+    if not any(arg.startswith("-") for arg in args):
+        validate_overrides(args)
+    hydra_entry()
+
+
+if __name__ == "__main__":
+    main()

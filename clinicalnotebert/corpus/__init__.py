@@ -1,0 +1,1 @@
+"""Corpus preparation: note readers, note types, de-id cleanup, segmentation, sentence splitting."""

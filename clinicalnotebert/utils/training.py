@@ -1,0 +1,106 @@
+"""Build Lightning trainers and loggers from the ``trainer`` and ``logger`` config groups."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytorch_lightning as pl
+import torch
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+
+def build_logger(cfg: DictConfig, name: str | None = None, version: str | None = None):
+    """The configured tracker (csv by default), writing inside the run dir. Never given note text.
+
+    ``version`` (for loggers that have one: csv, tensorboard) picks a subfolder, e.g. so that a
+    resumed run does not overwrite the logs of the run it continues.
+    """
+    if cfg.get("logger") is None:
+        return False
+    overrides = {"save_dir": str(cfg.paths.output_dir)}
+    if name is not None and "name" in cfg.logger:
+        overrides["name"] = name
+    if version is not None and "version" in cfg.logger:
+        overrides["version"] = version
+    return instantiate(cfg.logger, **overrides)
+
+
+def build_trainer(cfg: DictConfig, callbacks: Sequence = (), logger=None, **overrides):
+    """``pytorch_lightning.Trainer`` from ``cfg.trainer``; ``overrides`` are the stage's own settings
+    (max_steps, accumulate_grad_batches, ...), which win over the group's values."""
+    trainer_cfg = OmegaConf.to_container(cfg.trainer, resolve=True)
+    trainer_cfg.update(overrides)
+    return instantiate(
+        trainer_cfg,
+        callbacks=list(callbacks),
+        logger=build_logger(cfg) if logger is None else logger,
+        default_root_dir=str(Path(cfg.paths.output_dir)),
+        _convert_="all",
+    )
+
+
+class TokenThroughput(pl.Callback):
+    """Logs ``train/tokens_per_second`` (real tokens of all processes) at each logging step.
+
+    ``batch[token_key]`` / ``batch[padded_key]`` are the real (non-padding) and padded token
+    counts of a micro-batch, host integers so that no device sync is needed. Validation time is
+    not counted as training time.
+    """
+
+    def __init__(self, token_key: str = "real_tokens", padded_key: str = "padded_tokens"):
+        self.token_key, self.padded_key = token_key, padded_key
+        self.tokens = 0  # this process, this fit
+        self.padded = 0
+        self.totals = (0.0, 0.0)  # real and padded tokens of all processes, set at the end
+        self.seconds = 0.0
+        self.window = (0, 0.0)  # tokens and seconds when the rate was last measured
+        self.window_step = -1
+        self.rate: float | None = None
+        self.resumed_at: float | None = None
+
+    def on_train_start(self, trainer, pl_module) -> None:
+        self.resumed_at = time.perf_counter()
+
+    def pause(self) -> None:
+        if self.resumed_at is not None:
+            self.seconds += time.perf_counter() - self.resumed_at
+            self.resumed_at = None
+
+    def on_validation_start(self, trainer, pl_module) -> None:
+        self.pause()
+
+    def on_validation_end(self, trainer, pl_module) -> None:
+        if trainer.training:
+            self.resumed_at = time.perf_counter()
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        self.tokens += batch[self.token_key]
+        self.padded += batch[self.padded_key]
+        step = trainer.global_step
+        if step != self.window_step and step % trainer.log_every_n_steps == 0:
+            seconds = self.elapsed()
+            tokens, spent = self.tokens - self.window[0], seconds - self.window[1]
+            self.window, self.window_step = (self.tokens, seconds), step
+            self.rate = tokens * trainer.world_size / spent if spent > 0 else None
+        if self.rate is not None:
+            pl_module.log("train/tokens_per_second", self.rate, batch_size=1)
+
+    def elapsed(self) -> float:
+        running = time.perf_counter() - self.resumed_at if self.resumed_at is not None else 0.0
+        return self.seconds + running
+
+    def on_train_end(self, trainer, pl_module) -> None:
+        self.pause()
+        counts = torch.tensor([self.tokens, self.padded], dtype=torch.float64, device=pl_module.device)
+        self.totals = tuple(trainer.strategy.reduce(counts, reduce_op="sum").tolist())
+
+    def tokens_per_second(self) -> float:
+        """Real tokens of all processes per second of training, for the last fit (0 if none)."""
+        return self.totals[0] / self.seconds if self.seconds > 0 else 0.0
+
+    def padding_fraction(self) -> float:
+        """Share of the computed positions that were padding, for the last fit."""
+        return 1.0 - self.totals[0] / self.totals[1] if self.totals[1] else 0.0

@@ -1,0 +1,57 @@
+"""Shared fixtures: an isolated cache, composed configs, in-process and CLI runs, real data paths."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import SHARED_DATA, compose, run_cli, run_task
+
+# Offline, quiet and single-threaded unless a test says otherwise; set before torch is imported.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("WANDB_MODE", "offline")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_cache(tmp_path_factory) -> Path:
+    """Demo data and caches go to a per-session temp dir, never the user's ~/.cache."""
+    cache = tmp_path_factory.mktemp("cnb-cache")
+    os.environ["CLINICALNOTEBERT_CACHE"] = str(cache)
+    return cache
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.fail(f"../shared/data is missing beside the checkout ({SHARED_DATA})")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def make_cfg(tmp_path):
+    def _make(*overrides: str, output_dir: Path | None = None):
+        return compose(list(overrides), output_dir or tmp_path / "run")
+
+    return _make
+
+
+@pytest.fixture
+def run_in_process(tmp_path):
+    def _run(*overrides: str, output_dir: Path | None = None) -> dict:
+        return run_task(list(overrides), output_dir or tmp_path / "run")
+
+    return _run
+
+
+@pytest.fixture
+def cli(tmp_path):
+    def _cli(*args: str, run_dir: Path | None = None, timeout: int = 600):
+        return run_cli(list(args), run_dir or tmp_path / "run", timeout)
+
+    return _cli

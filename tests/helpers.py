@@ -1,0 +1,50 @@
+"""Test helpers: composed configs, in-process and CLI runs, the error contract."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+def compose(overrides: list[str], output_dir: Path):
+    """The config a command line would give, with the run dir set explicitly."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+
+    from clinicalnotebert.__main__ import CONF_DIR
+
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        return hydra_compose("config", overrides=[*overrides, f"paths.output_dir={output_dir}"])
+
+
+def run_task(overrides: list[str], output_dir: Path) -> dict:
+    """Run a task in this process (fast: no re-import of torch) and return its metrics."""
+    from clinicalnotebert.__main__ import execute
+
+    return execute(compose(overrides, output_dir))
+
+
+def run_cli(args: list[str], run_dir: Path, timeout: int = 600) -> subprocess.CompletedProcess:
+    """``python -m clinicalnotebert ARGS hydra.run.dir=RUN_DIR`` as a user would run it."""
+    command = [sys.executable, "-m", "clinicalnotebert", *args, f"hydra.run.dir={run_dir}"]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=REPO)
+
+
+def assert_user_error(result: subprocess.CompletedProcess, *fragments: str) -> str:
+    """Exit 2, one ``error:`` line on stderr naming what is wrong, and no traceback."""
+    assert result.returncode == 2, (result.returncode, result.stderr[-2000:])
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr, result.stderr[-2000:]
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+    return lines[0]
+
+
+def last_json_line(stdout: str) -> dict:
+    return json.loads(stdout.strip().splitlines()[-1])
