@@ -31,6 +31,7 @@ from clinicalnotebert.corpus.variants import (
     sentence_piece,
 )
 from clinicalnotebert.errors import UserError
+from clinicalnotebert.io import atomic_dir, write_json_atomic
 
 VARIANTS = ("sentence", "segment", "note")
 # Why a note can be dropped, in the order the checks run (``other_shard`` only in sharded runs).
@@ -207,7 +208,9 @@ def splits_on_whitespace(backend) -> bool:
 
 
 def to_line(encoding, text: str) -> Line:
-    return Line(encoding.ids, [s for s, _ in encoding.offsets], [e for _, e in encoding.offsets], text)
+    return Line(
+        encoding.ids, [s for s, _ in encoding.offsets], [e for _, e in encoding.offsets], text
+    )
 
 
 def tokenised_variants(texts: NoteTexts, encode) -> tuple[list[Line], list[Line], Line]:
@@ -215,7 +218,9 @@ def tokenised_variants(texts: NoteTexts, encode) -> tuple[list[Line], list[Line]
     if not _WORKER["joinable"]:
         sentences, segments, note = texts.sentences, texts.segments, texts.note
         encodings = encode([*sentences, *segments, note])
-        lines = [to_line(e, t) for e, t in zip(encodings, [*sentences, *segments, note], strict=True)]
+        lines = [
+            to_line(e, t) for e, t in zip(encodings, [*sentences, *segments, note], strict=True)
+        ]
         return lines[: len(sentences)], lines[len(sentences) : -1], lines[-1]
     encodings = iter(encode(texts.sentences))
     grouped = [[to_line(next(encodings), s) for s in group] for group in texts.segment_sentences]
@@ -233,7 +238,9 @@ def process_notes(notes: list[tuple[int, str]]) -> list[NoteResult]:
 
     results = []
     for type_id, text in notes:
-        sentences, segments, note = tokenised_variants(split_note(text, _WORKER["splitter"]), encode)
+        sentences, segments, note = tokenised_variants(
+            split_note(text, _WORKER["splitter"]), encode
+        )
         kept = [p for p in (sentence_piece(s, bands["sentence"]) for s in sentences) if p]
         results.append(NoteResult(type_id, kept, segments, note_pieces(note, bands["note"])))
     return results
@@ -331,3 +338,83 @@ def write_note_results(
 
 def note_type_id(note: RawNote) -> int:
     return NOTE_TYPE_IDS[note.note_type]
+
+
+# --- merging the shards of an array job ---------------------------------------------------------
+
+
+def shard_corpora(spec) -> list[Path]:
+    """``prepare.merge_from``: a list of corpus dirs, or one glob pattern."""
+    from glob import glob
+
+    from clinicalnotebert.corpus.store import corpus_dir
+
+    patterns = [spec] if isinstance(spec, str) else list(spec)
+    paths = sorted({Path(p) for pattern in patterns for p in glob(str(pattern))})
+    if not paths:
+        raise UserError(f"prepare.merge_from: nothing matches {spec}")
+    return [corpus_dir(p) for p in paths]
+
+
+def tokenizer_fingerprint(corpus: Path) -> str:
+    """The tokenizer's identity: the hash of its tokenizer.json, or its hub id."""
+    from clinicalnotebert.corpus.store import corpus_tokenizer
+
+    reference = Path(corpus_tokenizer(corpus))
+    if reference.is_dir():
+        return hashlib.blake2b((reference / "tokenizer.json").read_bytes()).hexdigest()
+    return str(reference)
+
+
+def merge_corpora(shards: list[Path], target: Path) -> dict:
+    """Concatenate shard corpora (same tokenizer, same bands) into ``target``; return its meta."""
+    from datasets import concatenate_datasets, load_from_disk
+
+    from clinicalnotebert.corpus.store import corpus_tokenizer, load_meta
+
+    metas = [load_meta(shard) for shard in shards]
+    if len({tokenizer_fingerprint(s) for s in shards}) != 1:
+        raise UserError("prepare.merge_from: the shards were measured with different tokenizers")
+    if len({json_key(m["variants"]) for m in metas}) != 1:
+        raise UserError("prepare.merge_from: the shards use different token bands")
+    with atomic_dir(target) as tmp:
+        for variant in VARIANTS:
+            for note_type in NOTE_TYPES:
+                parts = [load_from_disk(str(s / variant / note_type)) for s in shards]
+                merged = concatenate_datasets(parts)
+                merged.save_to_disk(
+                    str(tmp / variant / note_type), num_shards=1 if len(merged) == 0 else None
+                )
+        tokenizer_dir = Path(corpus_tokenizer(shards[0]))
+        recorded = str(tokenizer_dir)
+        if tokenizer_dir.is_dir():
+            shutil.copytree(tokenizer_dir, target.parent / "tokenizer", dirs_exist_ok=True)
+            recorded = "../tokenizer"
+        meta = {
+            **metas[0],
+            "tokenizer": recorded,
+            "shard": None,
+            "merged_from": [str(s) for s in shards],
+        }
+        meta["stats"] = sum_stats([m["stats"] for m in metas])
+        write_json_atomic(tmp / "meta.json", meta)
+    return meta
+
+
+def json_key(value) -> str:
+    import json
+
+    return json.dumps(value, sort_keys=True)
+
+
+def sum_stats(stats: list[dict]) -> dict:
+    """Add up nested count dicts (notes_read, dropped.*, sequences.*.*, ...)."""
+    total: dict = {}
+    for item in stats:
+        for key, value in item.items():
+            total[key] = (
+                sum_stats([total.get(key, {}), value])
+                if isinstance(value, dict)
+                else total.get(key, 0) + value
+            )
+    return total

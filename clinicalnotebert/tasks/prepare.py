@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 from omegaconf import OmegaConf
@@ -16,10 +17,12 @@ from clinicalnotebert.corpus.prepare import (
     batched,
     init_worker,
     kept_notes,
+    merge_corpora,
     note_type_id,
     parse_shard,
     process_notes,
     read_subject_list,
+    shard_corpora,
     shard_notes,
     write_note_results,
 )
@@ -37,6 +40,9 @@ log = logging.getLogger(__name__)
 def run(cfg) -> dict:
     prep = cfg.prepare
     out_dir = Path(cfg.paths.output_dir)
+    if prep.merge_from:
+        meta = merge_corpora(shard_corpora(prep.merge_from), out_dir / "corpus")
+        return {**meta["stats"], "shards": len(meta["merged_from"])}
     resolve_data(cfg)
     sources = note_sources(cfg.data)
     excluded = read_subject_list(prep.exclude_subjects)
@@ -44,6 +50,7 @@ def run(cfg) -> dict:
     bands = {v: (prep.variants[v].min_tokens, prep.variants[v].max_tokens) for v in VARIANTS}
     tokenizer, tokenizer_ref = tokenizer_for_run(cfg, out_dir, sources, excluded)
     stats = PrepareStats()
+    started = time.perf_counter()
 
     def stream():
         return kept_notes(sources, NoteFilter(prep, excluded), stats)
@@ -73,8 +80,23 @@ def run(cfg) -> dict:
         writer.close()
         meta = corpus_meta(cfg, bands, tokenizer_ref.recorded, len(tokenizer), stats, shard)
         write_json_atomic(tmp / "meta.json", meta)
+    seconds = time.perf_counter() - started
     print_summary(stats)
-    return stats.metrics()
+    return {
+        **stats.metrics(),
+        "seconds": round(seconds, 3),
+        "throughput": throughput(stats, seconds),
+    }
+
+
+def throughput(stats: PrepareStats, seconds: float) -> dict:
+    """Corpus processing speed from the first note read to the last row written (no tokenizer
+    training, no start-up)."""
+    seconds = max(seconds, 1e-9)
+    return {
+        "words_per_second": round(stats.words / seconds, 1),
+        "notes_per_second": round(stats.notes_kept / seconds, 2),
+    }
 
 
 def counted(notes, stats: PrepareStats):

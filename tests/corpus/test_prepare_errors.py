@@ -51,12 +51,16 @@ def test_empty_file(run_in_process, tmp_path):
 
 def test_header_only_file_has_no_usable_notes(run_in_process, tmp_path, shared_data):
     with pytest.raises(UserError, match="no usable notes"):
-        run_in_process("task=prepare", "data=mimic", f"data.mimic3_dir={shared_data / 'mimic3_demo'}")
+        run_in_process(
+            "task=prepare", "data=mimic", f"data.mimic3_dir={shared_data / 'mimic3_demo'}"
+        )
 
 
 def test_bad_category_map_value_names_the_key(cli, tmp_path):
     path = write_notes(tmp_path / "notes.csv", [("Radiology", NOTE)])
-    result = cli(*csv_args(path, "data.category_column=category", "+data.category_map={Radiology: xray}"))
+    result = cli(
+        *csv_args(path, "data.category_column=category", "+data.category_map={Radiology: xray}")
+    )
     assert_user_error(result, "data.category_map", "xray")
 
 
@@ -81,7 +85,7 @@ def test_row_problems_are_counted_and_skipped(run_in_process, tmp_path):
         ],
     )
     with open(path, "ab") as handle:  # a row with Latin-1 bytes (not UTF-8)
-        handle.write(b"Radiology,\"caf\xe9 au lait spots noted on the trunk\"\n")
+        handle.write(b'Radiology,"caf\xe9 au lait spots noted on the trunk"\n')
     metrics = run_in_process(*csv_args(path, "data.category_column=category"))
     assert metrics["notes_read"] == 8
     assert metrics["notes_kept"] == 3
@@ -89,12 +93,20 @@ def test_row_problems_are_counted_and_skipped(run_in_process, tmp_path):
     assert metrics["dropped.empty"] == 2
     assert metrics["dropped.too_long"] == 1
     assert metrics["dropped.invalid_utf8"] == 1
-    assert (metrics["notes.radiology"], metrics["notes.nursing"], metrics["notes.others"]) == (1, 1, 1)
+    assert (metrics["notes.radiology"], metrics["notes.nursing"], metrics["notes.others"]) == (
+        1,
+        1,
+        1,
+    )
 
 
 def test_jsonl_with_a_malformed_line(run_in_process, tmp_path):
     path = tmp_path / "notes.jsonl"
-    lines = [json.dumps({"text": NOTE, "category": "Discharge summary"}), "{not json", json.dumps({"text": None})]
+    lines = [
+        json.dumps({"text": NOTE, "category": "Discharge summary"}),
+        "{not json",
+        json.dumps({"text": None}),
+    ]
     path.write_text("\n".join(lines) + "\n")
     metrics = run_in_process(*csv_args(path, "data.category_column=category"))
     assert metrics["notes_read"] == 3
