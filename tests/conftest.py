@@ -55,3 +55,20 @@ def cli(tmp_path):
         return run_cli(list(args), run_dir or tmp_path / "run", timeout)
 
     return _cli
+
+
+# The demo corpus settings every stage's tests share (the same as experiment=demo's prepare).
+DEMO_PREPARE = ("task=prepare", "data=demo", "tokenizer.vocab_size=8192")
+
+
+@pytest.fixture(scope="session")
+def demo_prepare_run(tmp_path_factory) -> tuple[dict, Path]:
+    """One `task=prepare data=demo` run per session: (metrics, run dir)."""
+    run_dir = tmp_path_factory.mktemp("demo-prepare")
+    return run_task(list(DEMO_PREPARE), run_dir), run_dir
+
+
+@pytest.fixture(scope="session")
+def demo_corpus(demo_prepare_run) -> Path:
+    """The prepared demo corpus dir (``<run>/corpus``), its tokenizer at ``<run>/tokenizer``."""
+    return demo_prepare_run[1] / "corpus"

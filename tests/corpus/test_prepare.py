@@ -179,8 +179,8 @@ def test_excluded_subjects_are_left_out(shared_data, tmp_path, run_in_process, m
     assert metrics["dropped.excluded_subject"] == 50
 
 
-def test_demo_prepare_populates_every_type_and_variant(run_in_process, tmp_path):
-    metrics = run_in_process("task=prepare", "data=demo", output_dir=tmp_path / "demo")
+def test_demo_prepare_populates_every_type_and_variant(demo_prepare_run):
+    metrics, _ = demo_prepare_run
     assert metrics["dropped.empty"] >= 1 and metrics["dropped.duplicate"] >= 1
     for note_type in NOTE_TYPES:
         assert metrics[f"notes.{note_type}"] > 0
