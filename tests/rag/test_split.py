@@ -21,7 +21,12 @@ def demo_split(tmp_path_factory):
     from tests.helpers import compose
 
     out = tmp_path_factory.mktemp("split-run")
-    overrides = ["task=rag", f"rag.sample_words={BUDGET}", "rag.chunks=sentence", "rag.max_chunks=null"]
+    overrides = [
+        "task=rag",
+        f"rag.sample_words={BUDGET}",
+        "rag.chunks=sentence",
+        "rag.max_chunks=null",
+    ]
     cfg = compose([*overrides, f"rag.cache_dir={out / 'cache'}"], out)
     resolve_data(cfg)
     split, reused = load_or_build_split(cfg.data, cfg.rag, Path(cfg.rag.cache_dir))
