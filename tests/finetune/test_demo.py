@@ -1,0 +1,23 @@
+"""The pipeline's demo: task=finetune with no path fine-tunes on the demo NER set."""
+
+from pathlib import Path
+
+from clinicalnotebert.finetune.readers import read_conll
+
+
+def test_default_path_is_the_demo_ner_set(minilm, make_cfg, run_in_process):
+    metrics = run_in_process(
+        "task=finetune",
+        "data=demo",
+        f"encoder.path={minilm}",
+        "finetune.max_examples.train=32",
+        "finetune.epochs=1",
+    )
+    cfg = make_cfg("task=finetune", "data=demo")
+    test_file = f"{cfg.data.finetune_dir}/ner/test.tsv"
+    assert cfg.finetune.path == f"{cfg.data.finetune_dir}/ner"
+    gold = read_conll(Path(test_file))
+    assert metrics["data.train.sentences"] == 32 and metrics["data.test.sentences"] == len(gold)
+    for kind in ("problem", "treatment", "test"):
+        support = sum(tag == f"B-{kind}" for s in gold for tag in s.tags)
+        assert metrics[f"test.per_type.{kind}.support"] == support
