@@ -60,9 +60,12 @@ def resolve_columns(path: Path, header: list[str], wanted: Mapping[str, bool]) -
 
 
 def read_csv_batches(
-    path: Path, wanted: Mapping[str, bool], encoding: str = "utf-8"
+    path: Path,
+    wanted: Mapping[str, bool],
+    encoding: str = "utf-8",
+    rows_per_batch: int = ROWS_PER_BATCH,
 ) -> Iterator[pd.DataFrame]:
-    """Yield DataFrames of ``ROWS_PER_BATCH`` rows with lower-case column names."""
+    """Yield DataFrames of ``rows_per_batch`` rows with lower-case column names."""
     if not path.is_file():
         raise UserError(f"file '{path}' does not exist")
     try:
@@ -74,7 +77,7 @@ def read_csv_batches(
         path,
         usecols=list(columns.values()),
         dtype=str,
-        chunksize=ROWS_PER_BATCH,
+        chunksize=rows_per_batch,
         encoding=encoding,
         encoding_errors="replace",
     )
