@@ -1,0 +1,1 @@
+"""task=report: metrics.json of many runs -> the paper's results table, CSV and plots."""

@@ -1,0 +1,123 @@
+"""task=report on hand-made run dirs: lineage labels, column averages, shares of the best."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from omegaconf import OmegaConf
+from transformers import BertConfig, BertModel
+
+from clinicalnotebert.errors import UserError
+
+
+def make_run(root: Path, name: str, config: dict, metrics: dict) -> Path:
+    run_dir = root / name
+    (run_dir / ".hydra").mkdir(parents=True)
+    OmegaConf.save(OmegaConf.create(config), run_dir / ".hydra" / "config.yaml")
+    (run_dir / "metrics.json").write_text(json.dumps(metrics))
+    return run_dir
+
+
+def pretrain_run(root: Path, name: str, size: str, hidden: int) -> tuple[Path, int]:
+    run_dir = make_run(
+        root,
+        name,
+        {
+            "task": {"name": "pretrain"},
+            "model": {"size": size, "init_from": None},
+            "objective": {"name": "mlm_ntp"},
+        },
+        {"val.mlm_loss": 3.0},
+    )
+    config = BertConfig(
+        vocab_size=256,
+        hidden_size=hidden,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=4 * hidden,
+    )
+    model = BertModel(config)
+    model.save_pretrained(run_dir / "model")
+    return run_dir, sum(p.numel() for p in model.parameters())
+
+
+def encoder_run(
+    root: Path, name: str, task: str, encoder: Path, extra: dict, metrics: dict
+) -> Path:
+    config = {"task": {"name": task}, "encoder": {"path": str(encoder)}, **extra}
+    return make_run(root, name, config, metrics)
+
+
+@pytest.fixture
+def two_models(tmp_path):
+    """micro and tiny lineages: pretrain -> simcse -> sts/predict, and finetune on the raw model."""
+    runs = tmp_path / "runs"
+    sizes = {}
+    for size, hidden in (("micro", 16), ("tiny", 32)):
+        pre, sizes[size] = pretrain_run(runs, f"{size}-pretrain", size, hidden)
+        simcse = runs / f"{size}-simcse"
+        (simcse / "encoder").mkdir(parents=True)
+        (simcse / ".hydra").mkdir()
+        OmegaConf.save(
+            OmegaConf.create({"task": {"name": "simcse"}, "encoder": {"path": str(pre / "model")}}),
+            simcse / ".hydra" / "config.yaml",
+        )
+        (simcse / "metrics.json").write_text(json.dumps({"train.loss": 1.0}))
+        score = 70.0 if size == "micro" else 80.0
+        encoder_run(runs, f"{size}-sts", "sts", simcse / "encoder", {}, {"pearson": score})
+        encoder_run(runs, f"{size}-sts-raw", "sts", pre / "model", {}, {"pearson": 10.0})
+        for task, auroc in (("mort_hosp", 0.8), ("los_3", 0.6)):
+            bump = 0.1 if size == "tiny" else 0.0
+            encoder_run(
+                runs,
+                f"{size}-cp-{task}",
+                "predict",
+                simcse / "encoder",
+                {"predict": {"modality": "text", "task": task}},
+                {"test.auroc.mean": auroc + bump},
+            )
+        encoder_run(
+            runs,
+            f"{size}-ft",
+            "finetune",
+            pre / "model",
+            {"finetune": {"task": "ner"}},
+            {"test.f1": 0.5},
+        )
+    return runs, sizes
+
+
+def test_report_table_follows_lineage_and_averages_columns(two_models, run_in_process, tmp_path):
+    runs, sizes = two_models
+    out = tmp_path / "report"
+    metrics = run_in_process("task=report", f"report.runs=[{runs}]", output_dir=out)
+    assert metrics["models"] == 2
+    # STS only from SimCSE encoders: the raw model's 10.0 is not averaged in.
+    assert metrics["table.micro-mlm_ntp.STS"] == 70.0
+    assert metrics["table.tiny-mlm_ntp.STS"] == 80.0
+    # CP = mean over its sub-tasks of AUROC x 100: micro (80 + 60) / 2, tiny (90 + 70) / 2.
+    assert metrics["table.micro-mlm_ntp.CP"] == pytest.approx(70.0)
+    assert metrics["table.tiny-mlm_ntp.CP"] == pytest.approx(80.0)
+    assert metrics["table.micro-mlm_ntp.CP.los_3"] == pytest.approx(60.0)
+    # FT from the pretrained model: F1 0.5 x 100.
+    assert metrics["table.micro-mlm_ntp.FT"] == 50.0
+    assert metrics["table.micro-mlm_ntp.parameters"] == sizes["micro"]
+    assert metrics["table.tiny-mlm_ntp.parameters"] == sizes["tiny"]
+    text = (out / "results.md").read_text()
+    # micro: STS 70/80, CP 70/80, FT 50/50 -> mean share (87.5 + 87.5 + 100) / 3 = 91.7%.
+    share = 100 * sizes["micro"] / sizes["tiny"]
+    assert (
+        f"micro-mlm_ntp keeps 92% of the best scores with {share:.0f}% of the parameters." in text
+    )
+    assert (out / "results.csv").read_text().splitlines()[0].startswith("model,")
+    assert (out / "score_vs_params.png").stat().st_size > 1000
+    assert (out / "per_task.png").stat().st_size > 1000
+
+
+def test_report_needs_runs(run_in_process, tmp_path):
+    with pytest.raises(UserError, match="report.runs"):
+        run_in_process("task=report")
+    with pytest.raises(UserError, match="nothing matches"):
+        run_in_process("task=report", f"report.runs=[{tmp_path / 'nope'}]")
