@@ -25,7 +25,10 @@ CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 
 def is_rank_zero() -> bool:
     """True in the process that owns the run dir (every non-distributed run, rank 0 under DDP)."""
-    return all(int(os.environ.get(var, 0)) == 0 for var in ("RANK", "LOCAL_RANK", "NODE_RANK"))
+    return all(
+        int(os.environ.get(var, 0)) == 0
+        for var in ("RANK", "LOCAL_RANK", "NODE_RANK", "SLURM_PROCID")
+    )
 
 
 def execute(cfg: DictConfig) -> dict[str, Any]:

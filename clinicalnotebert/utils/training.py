@@ -94,7 +94,9 @@ class TokenThroughput(pl.Callback):
 
     def on_train_end(self, trainer, pl_module) -> None:
         self.pause()
-        counts = torch.tensor([self.tokens, self.padded], dtype=torch.float64, device=pl_module.device)
+        counts = torch.tensor(
+            [self.tokens, self.padded], dtype=torch.float64, device=pl_module.device
+        )
         self.totals = tuple(trainer.strategy.reduce(counts, reduce_op="sum").tolist())
 
     def tokens_per_second(self) -> float:

@@ -1,0 +1,1 @@
+"""Datasets, batching and collators: whole-word masking and the pretraining DataModule."""
