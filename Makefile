@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: setup
-	$(BIN)/python -m clinicalnotebert task=prepare data=demo hydra.run.dir=outputs/demo/prepare
+	$(BIN)/python -m clinicalnotebert task=pipeline experiment=demo hydra.run.dir=outputs/demo
 
 test: setup lint
 	$(BIN)/python -m pytest -q

@@ -39,7 +39,9 @@ def run(cfg) -> dict:
     if not settings.runs:
         raise UserError("report.runs is empty: give run dirs, multirun dirs or globs to collect")
     out_dir = Path(cfg.paths.output_dir)
-    runs = [r for r in load_runs(settings.runs, dict(settings.labels)) if r.task != "report"]
+    # Runs that feed a column, plus pretraining runs (they name models and count parameters).
+    tasks = {column.task for column in settings.columns.values()} | {"pretrain"}
+    runs = [r for r in load_runs(settings.runs, dict(settings.labels)) if r.task in tasks]
     table = results_table(runs, settings.columns)
     shares = shares_of_best(table, settings.columns)
     text = markdown(table, settings.columns, shares)
