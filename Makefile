@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # build of torch into .venv first: setup keeps any torch that is already there.
 TORCH_SPEC ?= torch==2.13.0
 
-.PHONY: setup demo test lint format bench clean
+.PHONY: setup demo readme-results test lint format bench clean
 
 setup: $(VENV)/.installed
 
@@ -19,6 +19,11 @@ $(VENV)/.installed: pyproject.toml
 
 demo: setup
 	$(BIN)/python -m clinicalnotebert task=pipeline experiment=demo hydra.run.dir=outputs/demo
+
+# The README's demo results block is this report of the demo runs, never typed by hand.
+readme-results: demo
+	$(BIN)/python -m clinicalnotebert task=report "report.runs=[outputs/demo]" \
+		report.readme=README.md hydra.run.dir=outputs/demo_report
 
 test: setup lint
 	$(BIN)/python -m pytest -q

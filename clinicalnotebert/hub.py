@@ -25,3 +25,17 @@ def resolve_pretrained(path_or_id: str | Path | None, key: str) -> str:
     if looks_local:
         raise UserError(f"{key} '{text}' does not exist")
     return text
+
+
+def from_pretrained_quietly(model_class, reference: str, **kwargs):
+    """``(model, loading_info)`` from ``model_class.from_pretrained`` without transformers' load
+    table, which flags every expected difference (an MLM head left out, a new task head); the
+    caller says in one line what matters."""
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        return model_class.from_pretrained(reference, output_loading_info=True, **kwargs)
+    finally:
+        hf_logging.set_verbosity(verbosity)

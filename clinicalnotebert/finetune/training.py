@@ -6,6 +6,7 @@ Features are dicts of model inputs (``input_ids``, optional ``token_type_ids``) 
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -16,9 +17,12 @@ import numpy as np
 import torch
 
 from clinicalnotebert.errors import UserError
+from clinicalnotebert.hub import from_pretrained_quietly
 from clinicalnotebert.models.encoder import length_sorted_batches
 from clinicalnotebert.utils.progress import progress
 from clinicalnotebert.utils.runtime import seed_everything
+
+log = logging.getLogger(__name__)
 
 MODEL_INPUTS = ("input_ids", "token_type_ids")
 NO_DECAY = ("bias", "LayerNorm.weight", "layer_norm.weight", "norm.weight")
@@ -65,11 +69,14 @@ def load_head(auto_class, ctx: Context, **config):
     """A task head on the encoder (new head weights seeded), never with remote code."""
     seed_everything(ctx.seed)
     try:
-        model = auto_class.from_pretrained(ctx.encoder, ignore_mismatched_sizes=True, **config)
+        model, info = from_pretrained_quietly(
+            auto_class, ctx.encoder, ignore_mismatched_sizes=True, **config
+        )
     except (OSError, ValueError) as exc:
         raise UserError(
             f"encoder.path: cannot load '{ctx.encoder}' for fine-tuning: {exc}"
         ) from None
+    log.info("new %s weights: %s", type(model).__name__, ", ".join(info["missing_keys"]) or "none")
     return model.to(ctx.device)
 
 

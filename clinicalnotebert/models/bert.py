@@ -14,7 +14,7 @@ from transformers import BertConfig, BertModel
 from transformers.models.bert.modeling_bert import BertOnlyMLMHead, BertPreTrainedModel
 
 from clinicalnotebert.errors import UserError
-from clinicalnotebert.hub import resolve_pretrained
+from clinicalnotebert.hub import from_pretrained_quietly, resolve_pretrained
 from clinicalnotebert.tokenizer import padded_vocab_size
 
 log = logging.getLogger(__name__)
@@ -105,9 +105,9 @@ def load_pretrained(init_from, tokenizer, tie_decoder: bool):
             f"model.init_from '{init_from}' is a '{config.model_type}' model, not a BERT encoder"
         )
     check_vocabulary(reference, config, tokenizer)
-    model, info = BertWithPoolerForMaskedLM.from_pretrained(
+    model, info = from_pretrained_quietly(
+        BertWithPoolerForMaskedLM,
         reference,
-        output_loading_info=True,
         attn_implementation=ATTENTION,
         tie_word_embeddings=tie_decoder,
         dtype=torch.float32,

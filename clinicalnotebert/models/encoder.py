@@ -5,17 +5,19 @@ Shared by every evaluation that needs sentence / note vectors (STS, RAG, clinica
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 import numpy as np
 import torch
 
 from clinicalnotebert.errors import UserError
-from clinicalnotebert.hub import resolve_pretrained
+from clinicalnotebert.hub import from_pretrained_quietly, resolve_pretrained
 from clinicalnotebert.tokenizer import load_tokenizer
 from clinicalnotebert.utils.progress import progress
 
 POOLINGS = ("cls", "mean")
+log = logging.getLogger(__name__)
 
 
 def load_encoder(path_or_id, key: str = "encoder.path", device: str = "cpu"):
@@ -25,9 +27,11 @@ def load_encoder(path_or_id, key: str = "encoder.path", device: str = "cpu"):
     reference = resolve_pretrained(path_or_id, key)
     tokenizer = load_tokenizer(reference, key)
     try:
-        model = AutoModel.from_pretrained(reference)
+        model, info = from_pretrained_quietly(AutoModel, reference)
     except (OSError, ValueError) as exc:
         raise UserError(f"{key}: cannot load an encoder from '{path_or_id}': {exc}") from None
+    if info["missing_keys"]:  # an encoder's weights should all come from the checkpoint
+        log.warning("%s: newly initialised weights: %s", key, ", ".join(info["missing_keys"]))
     if len(tokenizer) > model.get_input_embeddings().num_embeddings:
         raise UserError(
             f"{key}: tokenizer has {len(tokenizer)} tokens but the encoder's embedding has "

@@ -124,17 +124,32 @@ def check_stage_configs(stages: dict[str, list[str]]) -> None:
             GlobalHydra.instance().initialize(saved)
 
 
+def unset_paths(stages: dict[str, list[str]]) -> list[str]:
+    """Stage arguments built from a path left null (``finetune.path=None/mednli``)."""
+    return [
+        f"{name}: {arg}"
+        for name, args in stages.items()
+        for arg in args
+        if "=" in arg and arg.split("=", 1)[1].split("/")[0] == "None"
+    ]
+
+
 def run(cfg) -> dict:
     run_dir = Path(cfg.paths.output_dir)
     common = user_overrides(cfg)
     stages = {name: [*common, *args] for name, args in stage_args(cfg, run_dir).items()}
     check_stage_configs(stages)
+    unset = unset_paths(stages)
     if cfg.pipeline.dry_run:
         for name, args in stages.items():
             print(
                 f"{name}: python -m clinicalnotebert {' '.join(args)} hydra.run.dir={run_dir / name}"
             )
-        return {"stages": len(stages), "dry_run": 1}
+        for line in unset:
+            print(f"unset path (give its data.* dir): {line}")
+        return {"stages": len(stages), "dry_run": 1, "unset_paths": len(unset)}
+    if unset:  # fail now, not after days of pretraining when the first such stage starts
+        raise UserError(f"pipeline: stages need data paths that are not set: {'; '.join(unset)}")
     metrics: dict = {"stages": len(stages)}
     for position, (name, args) in enumerate(stages.items(), 1):
         stage_dir = run_dir / name

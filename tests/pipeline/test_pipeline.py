@@ -60,7 +60,16 @@ def test_every_stage_of_every_experiment_composes(experiment, run_in_process):
         f"pipeline.overrides=['experiment={experiment}']",
     )
     expected = 13 if experiment == "demo" else (19 if "note" in experiment else 21)
-    assert metrics == {"stages": expected, "dry_run": 1}
+    # without data.finetune_dir, the paper's five fine-tuning stages have no data path
+    unset = 0 if experiment == "demo" else 5
+    assert metrics == {"stages": expected, "dry_run": 1, "unset_paths": unset}
+
+
+def test_a_paper_pipeline_with_unset_data_paths_stops_before_any_stage(run_in_process, tmp_path):
+    with pytest.raises(UserError, match=r"ft_mednli: finetune.path=None/mednli"):
+        run_in_process("task=pipeline", "experiment=paper_tiny", output_dir=tmp_path / "run")
+    assert not (tmp_path / "run" / "tokenizer").exists()
+    assert not (tmp_path / "run" / "prepare").exists()
 
 
 def test_a_bad_stage_override_fails_the_dry_run(run_in_process):
