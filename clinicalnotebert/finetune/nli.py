@@ -18,6 +18,7 @@ from clinicalnotebert.finetune.training import (
     Context,
     Outcome,
     Settings,
+    label_names,
     load_head,
     predict_logits,
     save_head,
@@ -66,13 +67,7 @@ class NliTask:
     def fit(self, settings: Settings, ctx: Context) -> Outcome:
         from transformers import AutoModelForSequenceClassification
 
-        model = load_head(
-            AutoModelForSequenceClassification,
-            ctx,
-            num_labels=len(self.labels),
-            id2label=dict(enumerate(self.labels)),
-            label2id={label: i for i, label in enumerate(self.labels)},
-        )
+        model = load_head(AutoModelForSequenceClassification, ctx, **label_names(self.labels))
         pad_id = self.tokenizer.pad_token_id
         loss = train_model(model, self.features["train"], settings, ctx, pad_id, "nli")
         metrics: dict = {"train": {"loss": loss}}

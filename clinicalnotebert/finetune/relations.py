@@ -36,6 +36,7 @@ from clinicalnotebert.finetune.training import (
     Context,
     Outcome,
     Settings,
+    label_names,
     load_head,
     predict_logits,
     save_head,
@@ -238,22 +239,12 @@ class RelationTask:
         from transformers import AutoModelForSequenceClassification, AutoModelForTokenClassification
 
         labels = self.entity_labels
-        tagger = load_head(
-            AutoModelForTokenClassification,
-            ctx,
-            num_labels=len(labels),
-            id2label=dict(enumerate(labels)),
-            label2id={label: i for i, label in enumerate(labels)},
-        )
+        tagger = load_head(AutoModelForTokenClassification, ctx, **label_names(labels))
         pad_id = self.tokenizer.pad_token_id
         features = self.sentences["train"].features
         entity_loss = train_model(tagger, features, settings, ctx, pad_id, "entities")
         classifier = load_head(
-            AutoModelForSequenceClassification,
-            ctx,
-            num_labels=len(self.relation_labels),
-            id2label=dict(enumerate(self.relation_labels)),
-            label2id={label: i for i, label in enumerate(self.relation_labels)},
+            AutoModelForSequenceClassification, ctx, **label_names(self.relation_labels)
         )
         classifier.resize_token_embeddings(len(self.marker_tokenizer))
         relation_loss = train_model(

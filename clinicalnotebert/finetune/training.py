@@ -65,6 +65,15 @@ class Context:
     on_step: Callable[[str, int, float], None] | None = None  # (what, step, loss)
 
 
+def label_names(labels: Sequence[str]) -> dict:
+    """The head config's label fields, so the exported model names its classes."""
+    return {
+        "num_labels": len(labels),
+        "id2label": dict(enumerate(labels)),
+        "label2id": {label: i for i, label in enumerate(labels)},
+    }
+
+
 def load_head(auto_class, ctx: Context, **config):
     """A task head on the encoder (new head weights seeded), never with remote code."""
     seed_everything(ctx.seed)

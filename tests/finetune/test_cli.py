@@ -12,17 +12,17 @@ from tests.finetune.synthetic import write_nli
 from tests.helpers import REPO, assert_user_error
 
 
-def test_malformed_conll_is_one_error_line(tmp_path, minilm, cli):
+def test_malformed_conll_is_one_error_line(tmp_path, minilm_dir, cli):
     data = tmp_path / "ner"
     data.mkdir()
     write_conll(data / "devel.tsv", [(("a",), ("O",))])
     write_conll(data / "test.tsv", [(("a",), ("O",))])
     (data / "train.tsv").write_text("Colon\tB-Disease\ncancer\tDisease\n")
-    result = cli("task=finetune", f"finetune.path={data}", f"encoder.path={minilm}")
+    result = cli("task=finetune", f"finetune.path={data}", f"encoder.path={minilm_dir}")
     assert_user_error(result, f"{data / 'train.tsv'}:2", "tag 'Disease' is not BIO")
 
 
-def sweep(tmp_path, minilm, *args) -> subprocess.CompletedProcess:
+def sweep(tmp_path, minilm_dir, *args) -> subprocess.CompletedProcess:
     """A ``-m`` run of tiny NLI fine-tunings (24 training pairs, one epoch)."""
     data = write_nli(tmp_path / "mednli", {"train": 24, "dev": 12, "test": 12})
     command = [
@@ -33,7 +33,7 @@ def sweep(tmp_path, minilm, *args) -> subprocess.CompletedProcess:
         "task=finetune",
         "finetune.task=nli",
         f"finetune.path={data}",
-        f"encoder.path={minilm}",
+        f"encoder.path={minilm_dir}",
         f"hydra.sweep.dir={tmp_path / 'sweep'}",
         *args,
     ]
@@ -43,10 +43,10 @@ def sweep(tmp_path, minilm, *args) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow
-def test_grid_multirun_then_selection(tmp_path, minilm, run_in_process):
+def test_grid_multirun_then_selection(tmp_path, minilm_dir, run_in_process):
     sweep(
         tmp_path,
-        minilm,
+        minilm_dir,
         "hparams_search=finetune_grid",
         "finetune.grid_values.lr=1e-4",
         "finetune.grid_values.epochs=1",
@@ -62,10 +62,10 @@ def test_grid_multirun_then_selection(tmp_path, minilm, run_in_process):
 
 
 @pytest.mark.slow
-def test_optuna_sweep_maximises_dev_accuracy(tmp_path, minilm):
+def test_optuna_sweep_maximises_dev_accuracy(tmp_path, minilm_dir):
     sweep(
         tmp_path,
-        minilm,
+        minilm_dir,
         "hparams_search=finetune_optuna",
         "hydra.sweeper.n_trials=2",
     )

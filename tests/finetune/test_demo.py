@@ -5,11 +5,11 @@ from pathlib import Path
 from clinicalnotebert.finetune.readers import read_conll
 
 
-def test_default_path_is_the_demo_ner_set(minilm, make_cfg, run_in_process):
+def test_default_path_is_the_demo_ner_set(minilm_dir, make_cfg, run_in_process):
     metrics = run_in_process(
         "task=finetune",
         "data=demo",
-        f"encoder.path={minilm}",
+        f"encoder.path={minilm_dir}",
         "finetune.max_examples.train=32",
         "finetune.epochs=1",
     )

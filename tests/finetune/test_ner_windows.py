@@ -64,8 +64,8 @@ def long_sentence() -> TaggedSentence:
 
 
 @pytest.fixture(scope="module")
-def tokenizer(minilm):
-    return load_tokenizer(minilm)
+def tokenizer(minilm_dir):
+    return load_tokenizer(minilm_dir)
 
 
 @pytest.mark.parametrize(("truncate", "scored", "found"), [(False, 200, 2), (True, 148 - 4, 1)])

@@ -11,12 +11,12 @@ from tests.finetune.synthetic import write_nli
 LABELS = ["entailment", "neutral", "contradiction"]
 
 
-def nli_overrides(data, minilm, *extra):
+def nli_overrides(data, minilm_dir, *extra):
     return (
         "task=finetune",
         "finetune.task=nli",
         f"finetune.path={data}",
-        f"encoder.path={minilm}",
+        f"encoder.path={minilm_dir}",
         "finetune.batch_size=8",
         *extra,
     )
@@ -30,12 +30,12 @@ def accuracy_from_predictions(run_dir, data) -> float:
     return sum(p == g for p, g in zip(predicted, gold, strict=True)) / len(gold)
 
 
-def test_nli_learns_exports_and_reloads(tmp_path, minilm, run_in_process):
+def test_nli_learns_exports_and_reloads(tmp_path, minilm_dir, run_in_process):
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     data = write_nli(tmp_path / "mednli", {"train": 48, "dev": 12, "test": 12})
     run_dir = tmp_path / "run"
-    overrides = nli_overrides(data, minilm, "finetune.lr=1e-4", "finetune.epochs=2")
+    overrides = nli_overrides(data, minilm_dir, "finetune.lr=1e-4", "finetune.epochs=2")
     metrics = run_in_process(*overrides, output_dir=run_dir)
     assert metrics["lr"] == 1e-4 and metrics["epochs"] == 2 and metrics["batch_size"] == 8
     assert metrics["data.train.pairs"] == 48
@@ -58,7 +58,7 @@ def test_nli_learns_exports_and_reloads(tmp_path, minilm, run_in_process):
     assert reloaded == saved
 
 
-def test_in_process_grid_selects_on_dev(tmp_path, minilm, run_in_process):
+def test_in_process_grid_selects_on_dev(tmp_path, minilm_dir, run_in_process):
     data = write_nli(tmp_path / "mednli", {"train": 48, "dev": 12, "test": 12})
     run_dir = tmp_path / "grid"
     grid = (
@@ -67,7 +67,7 @@ def test_in_process_grid_selects_on_dev(tmp_path, minilm, run_in_process):
         "finetune.grid_values.epochs=2",
         "finetune.grid_values.batch_size=8",
     )
-    metrics = run_in_process(*nli_overrides(data, minilm, *grid), output_dir=run_dir)
+    metrics = run_in_process(*nli_overrides(data, minilm_dir, *grid), output_dir=run_dir)
     assert metrics["selected.jobs"] == 2
     low, high = metrics["grid.lr1e-07_ep2_bs8.dev"], metrics["grid.lr0.0001_ep2_bs8.dev"]
     assert high > low

@@ -24,8 +24,8 @@ WINDOWS = OmegaConf.create({"max_length": 48, "doc_stride": 16})
 
 
 @pytest.fixture(scope="module")
-def tokenizer(minilm):
-    return load_tokenizer(minilm)
+def tokenizer(minilm_dir):
+    return load_tokenizer(minilm_dir)
 
 
 def test_training_windows_point_at_the_answer_or_at_cls(tokenizer):
@@ -100,7 +100,7 @@ def test_training_rows_and_the_reference_flattening_and_subsampling():
     assert kept == subsample(paragraph + other, 0.2, 55) and {q.paragraph for q in kept} == {0}
 
 
-def test_squad_v2_run_keeps_unanswerable_questions(tmp_path, minilm, run_in_process):
+def test_squad_v2_run_keeps_unanswerable_questions(tmp_path, minilm_dir, run_in_process):
     context = "The chest film shows a small left effusion and no pneumothorax."
     start = context.index("small left effusion")
     answerable = [("a", "What does the film show?", context, [("small left effusion", start)])]
@@ -115,7 +115,7 @@ def test_squad_v2_run_keeps_unanswerable_questions(tmp_path, minilm, run_in_proc
         "task=finetune",
         "finetune.task=qa",
         f"finetune.path={data}",
-        f"encoder.path={minilm}",
+        f"encoder.path={minilm_dir}",
     ]
     metrics = run_in_process(*overrides, "finetune.epochs=1", "finetune.batch_size=8")
     assert metrics["data.test.questions"] == 6 and metrics["data.test.unanswerable"] == 2

@@ -17,7 +17,7 @@ from tests.finetune.files import write_conll, write_squad
 
 
 @pytest.mark.slow
-def test_ner_on_ncbi_disease(tmp_path, shared_data, minilm, run_in_process):
+def test_ner_on_ncbi_disease(tmp_path, shared_data, minilm_dir, run_in_process):
     source = shared_data / "ncbi_disease"
     with_entities = [s for s in read_conll(source / "train.tsv") if set(s.tags) != {"O"}]
     data = tmp_path / "ncbi"
@@ -30,7 +30,7 @@ def test_ner_on_ncbi_disease(tmp_path, shared_data, minilm, run_in_process):
         "task=finetune",
         "finetune.task=ner",
         f"finetune.path={data}",
-        f"encoder.path={minilm}",
+        f"encoder.path={minilm_dir}",
         "finetune.lr=2e-4",
         "finetune.epochs=2",
         "finetune.batch_size=8",
@@ -85,13 +85,13 @@ def best_first_words_baseline(path) -> dict:
 
 
 @pytest.mark.slow
-def test_qa_on_covid_qa(tmp_path, shared_data, minilm, run_in_process):
+def test_qa_on_covid_qa(tmp_path, shared_data, minilm_dir, run_in_process):
     data = covid_qa_subsets(shared_data, tmp_path / "covid_qa")
     metrics = run_in_process(
         "task=finetune",
         "finetune.task=qa",
         f"finetune.path={data}",
-        f"encoder.path={minilm}",
+        f"encoder.path={minilm_dir}",
         "finetune.lr=3e-4",
         "finetune.epochs=2",
         "finetune.batch_size=16",

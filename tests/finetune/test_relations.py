@@ -34,7 +34,7 @@ def test_typed_markers_wrap_head_and_tail():
     ]
 
 
-def test_strict_scores_of_hand_made_predictions(tmp_path, minilm):
+def test_strict_scores_of_hand_made_predictions(tmp_path, minilm_dir):
     data = write_radgraph(tmp_path / "radgraph", {"train": 2, "dev": 2, "test": 2})
     ft = OmegaConf.create(
         {
@@ -46,7 +46,7 @@ def test_strict_scores_of_hand_made_predictions(tmp_path, minilm):
             "quirks": {"drop_long_sentences": False},
         }
     )
-    task = RelationTask(Context(ft, str(minilm), "cpu", 0))
+    task = RelationTask(Context(ft, str(minilm_dir), "cpu", 0))
     obs, anat, unsure = "OBS-DP", "ANAT-DP", "OBS-U"
     entities = [
         # report 0: all six right except 9 labelled OBS-DP
@@ -96,7 +96,7 @@ def strict_f1_from_files(predictions_file, gold_file) -> float:
     return 2 * right / (len(predicted) + len(gold))
 
 
-def test_relation_extraction_end_to_end(tmp_path, minilm, run_in_process):
+def test_relation_extraction_end_to_end(tmp_path, minilm_dir, run_in_process):
     from transformers import (
         AutoModelForSequenceClassification,
         AutoModelForTokenClassification,
@@ -109,7 +109,7 @@ def test_relation_extraction_end_to_end(tmp_path, minilm, run_in_process):
         "task=finetune",
         "finetune.task=re",
         f"finetune.path={data}",
-        f"encoder.path={minilm}",
+        f"encoder.path={minilm_dir}",
         "finetune.lr=2e-4",
         "finetune.epochs=3",
         "finetune.batch_size=8",

