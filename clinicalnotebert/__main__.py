@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import hydra
-from omegaconf import DictConfig
+from omegaconf import DictConfig, ListConfig
 from omegaconf.errors import InterpolationResolutionError, MissingMandatoryValue
 
 from clinicalnotebert.errors import UserError
@@ -37,12 +37,15 @@ def execute(cfg: DictConfig) -> dict[str, Any]:
 
     seed_everything(cfg.seed)
     module = importlib.import_module(f"clinicalnotebert.tasks.{cfg.task.name}")
+    metrics_file = Path(cfg.paths.output_dir) / "metrics.json"
+    if is_rank_zero():  # a rerun in the same dir: old scores must not outlive a failed rerun
+        metrics_file.unlink(missing_ok=True)
     try:
         metrics = flatten_metrics(module.run(cfg) or {})
     finally:
         finish_trackers()
     if is_rank_zero():
-        write_json_atomic(Path(cfg.paths.output_dir) / "metrics.json", metrics)
+        write_json_atomic(metrics_file, metrics)
     return metrics
 
 
@@ -83,6 +86,48 @@ def hydra_entry(cfg: DictConfig) -> float | None:
     return value
 
 
+# Stage sections whose numbers and flags are checked against their defaults' types (trainer,
+# logger and hydra keys take mixed types, e.g. trainer.devices=auto).
+TYPED_SECTIONS = (
+    "prepare", "tokenizer", "pretrain", "simcse", "sts", "rag", "predict", "finetune", "report",
+    "pipeline", "model", "objective", "seq", "data",
+)  # fmt: skip
+
+
+def override_key(override: str) -> str:
+    return override.split("=", 1)[0]
+
+
+def is_value_override(cfg: DictConfig, override: str) -> bool:
+    """``section.key=value`` that sets a scalar of a stage section (not a group choice)."""
+    from omegaconf import OmegaConf
+
+    key = override_key(override)
+    if "=" not in override or key.startswith(("+", "~")) or "/" in key:
+        return False
+    if key.split(".")[0] not in TYPED_SECTIONS or "." not in key:
+        return False
+    value = OmegaConf.select(cfg, key, throw_on_resolution_failure=False)
+    return not isinstance(value, DictConfig | ListConfig)
+
+
+def check_value_types(cfg: DictConfig, defaults: DictConfig, overrides: list[str]) -> None:
+    """A number or flag given as text (``rag.k=abc``) fails here, not as a TypeError mid-run."""
+    from omegaconf import OmegaConf
+
+    for override in overrides:
+        key = override_key(override)
+        default = OmegaConf.select(defaults, key, throw_on_resolution_failure=False)
+        value = OmegaConf.select(cfg, key, throw_on_resolution_failure=False)
+        if value is None or default is None:
+            continue
+        if isinstance(default, bool) and not isinstance(value, bool):
+            fail(f"{key}: expected true or false")
+        numeric = isinstance(default, int | float) and not isinstance(default, bool)
+        if numeric and (isinstance(value, bool) or not isinstance(value, int | float)):
+            fail(f"{key}: expected a number")
+
+
 def validate_overrides(overrides: list[str]) -> None:
     """Compose the config once before Hydra runs, so that a bad override is one ``error:`` line.
 
@@ -95,7 +140,11 @@ def validate_overrides(overrides: list[str]) -> None:
 
     try:
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-            compose(config_name="config", overrides=overrides, return_hydra_config=True)
+            cfg = compose(config_name="config", overrides=overrides, return_hydra_config=True)
+            plain = [o for o in overrides if is_value_override(cfg, o)]
+            groups = [o for o in overrides if o not in plain]
+            defaults = compose(config_name="config", overrides=groups)
+        check_value_types(cfg, defaults, plain)
     except MissingConfigException as exc:
         group, _, value = (exc.missing_cfg_file or "config").rpartition("/")
         hint = f" (choose from: {', '.join(sorted(exc.options))})" if exc.options else ""

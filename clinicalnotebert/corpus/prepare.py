@@ -31,7 +31,7 @@ from clinicalnotebert.corpus.variants import (
     sentence_piece,
 )
 from clinicalnotebert.errors import UserError
-from clinicalnotebert.io import atomic_dir, write_json_atomic
+from clinicalnotebert.io import atomic_dir, text_lines, write_json_atomic
 
 VARIANTS = ("sentence", "segment", "note")
 # Why a note can be dropped, in the order the checks run (``other_shard`` only in sharded runs).
@@ -110,7 +110,7 @@ def read_subject_list(path: str | None) -> frozenset[str]:
     file = Path(path).expanduser()
     if not file.is_file():
         raise UserError(f"prepare.exclude_subjects: file '{file}' does not exist")
-    return frozenset(line.strip() for line in file.read_text().splitlines() if line.strip())
+    return frozenset(line.strip() for _, line in text_lines(file) if line.strip())
 
 
 def parse_shard(spec: str | None) -> tuple[int, int] | None:
@@ -388,7 +388,8 @@ def merge_corpora(shards: list[Path], target: Path) -> dict:
         tokenizer_dir = Path(corpus_tokenizer(shards[0]))
         recorded = str(tokenizer_dir)
         if tokenizer_dir.is_dir():
-            shutil.copytree(tokenizer_dir, target.parent / "tokenizer", dirs_exist_ok=True)
+            with atomic_dir(target.parent / "tokenizer") as tokenizer_tmp:
+                shutil.copytree(tokenizer_dir, tokenizer_tmp, dirs_exist_ok=True)
             recorded = "../tokenizer"
         meta = {
             **metas[0],

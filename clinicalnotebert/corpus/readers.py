@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from clinicalnotebert.corpus.note_types import (
 from clinicalnotebert.errors import UserError
 
 ROWS_PER_BATCH = 2000
+UNREADABLE = (OSError, EOFError, zlib.error)  # what a cut-off or corrupt (.gz) file raises
 
 
 @dataclass(slots=True)
@@ -37,6 +39,8 @@ class RawNote:
 
 def find_table(directory: str | Path, name: str) -> Path:
     """``<directory>/<name>.csv`` or ``.csv.gz``, matching the file name in any case."""
+    if directory in (None, ""):
+        raise UserError(f"no directory given for the {name} table: set the data.* dir it lives in")
     directory = Path(directory).expanduser()
     if not directory.is_dir():
         raise UserError(f"directory '{directory}' does not exist")
@@ -55,8 +59,16 @@ def resolve_columns(path: Path, header: list[str], wanted: Mapping[str, bool]) -
         if column.lower() in by_lower:
             resolved[column] = by_lower[column.lower()]
         elif required:
-            raise UserError(f"{path}: missing column '{column}' (columns: {', '.join(header)})")
+            raise UserError(f"{path}: missing column '{column}' ({describe_header(header)})")
     return resolved
+
+
+def describe_header(header: list[str]) -> str:
+    """The header's names, unless it looks like data (a file without a header row starts with a
+    note, and note text must never reach a message)."""
+    if all(len(name) <= 64 and " " not in name.strip() for name in header):
+        return f"columns: {', '.join(header)}"
+    return f"the first line does not look like a header ({len(header)} fields)"
 
 
 def read_csv_batches(
@@ -72,6 +84,8 @@ def read_csv_batches(
         header = pd.read_csv(path, nrows=0, encoding=encoding, encoding_errors="replace")
     except pd.errors.EmptyDataError:
         raise UserError(f"{path}: file is empty") from None
+    except UNREADABLE as exc:
+        raise UserError(f"{path}: cannot read: {type(exc).__name__}") from None
     columns = resolve_columns(path, list(header.columns), wanted)
     reader = pd.read_csv(
         path,
@@ -87,6 +101,8 @@ def read_csv_batches(
             yield frame.rename(columns=rename)
     except pd.errors.ParserError as exc:
         raise UserError(f"{path}: malformed CSV: {' '.join(str(exc).split())}") from None
+    except UNREADABLE as exc:  # a cut-off or corrupt .gz
+        raise UserError(f"{path}: cannot read: {type(exc).__name__}") from None
 
 
 def cell(value) -> str | None:
@@ -156,17 +172,22 @@ def jsonl_batches(path: Path, wanted: Mapping[str, bool]) -> Iterator[pd.DataFra
     opener = _gzip_open if path.suffix.lower() == ".gz" else open
     rows: list[dict] = []
     columns: dict[str, str] | None = None
-    with opener(path, "rt", encoding="utf-8", errors="replace") as handle:
-        for line in handle:
-            if not line.strip():
-                continue
-            record = _json_object(line)
-            if record is not None and columns is None:
-                columns = resolve_columns(path, list(record), wanted)
-            rows.append(_pick(record, columns) if record is not None else {"__malformed__": True})
-            if len(rows) == ROWS_PER_BATCH:
-                yield _frame(rows, wanted)
-                rows = []
+    try:
+        with opener(path, "rt", encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if not line.strip():
+                    continue
+                record = _json_object(line)
+                if record is not None and columns is None:
+                    columns = resolve_columns(path, list(record), wanted)
+                rows.append(
+                    _pick(record, columns) if record is not None else {"__malformed__": True}
+                )
+                if len(rows) == ROWS_PER_BATCH:
+                    yield _frame(rows, wanted)
+                    rows = []
+    except UNREADABLE as exc:
+        raise UserError(f"{path}: cannot read: {type(exc).__name__}") from None
     if rows:
         yield _frame(rows, wanted)
 

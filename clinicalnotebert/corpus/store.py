@@ -23,7 +23,11 @@ def corpus_dir(path: str | Path | None) -> Path:
 
 
 def load_meta(path: str | Path) -> dict:
-    return read_json(corpus_dir(path) / META_FILE)
+    root = corpus_dir(path)
+    meta = read_json(root / META_FILE)
+    if not isinstance(meta, dict) or not {"variants", "tokenizer"} <= meta.keys():
+        raise UserError(f"corpus.path '{root}': its {META_FILE} is not a prepared corpus's")
+    return meta
 
 
 def corpus_tokenizer(path: str | Path) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from clinicalnotebert.data.masking import IGNORE_INDEX
 from clinicalnotebert.finetune.metrics import entity_scores
 from clinicalnotebert.finetune.readers import (
     TaggedSentence,
@@ -24,7 +25,6 @@ from clinicalnotebert.finetune.readers import (
     read_tagged_dataset,
 )
 from clinicalnotebert.finetune.training import (
-    IGNORED_LABEL,
     Context,
     Outcome,
     Settings,
@@ -128,7 +128,7 @@ def encode_sentences(
     features, first_subwords = [], []
     for row, (s, first, _size) in enumerate(windows):
         positions = first_subword_positions(encoded.word_ids(row))
-        labels = [IGNORED_LABEL] * len(encoded["input_ids"][row])
+        labels = [IGNORE_INDEX] * len(encoded["input_ids"][row])
         for offset, position in enumerate(positions):
             labels[position] = label_ids[sentences[s].tags[first + offset]]
         feature = {key: encoded[key][row] for key in encoded if key != "attention_mask"}

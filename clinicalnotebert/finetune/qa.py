@@ -40,6 +40,7 @@ from clinicalnotebert.tokenizer import load_tokenizer
 
 SQUAD_EXTENSIONS = (".json",)
 Offset = tuple[int, int] | None  # a token's character span in the context; None outside it
+Span = tuple[int, int]  # an answer's [start, end) characters in the context
 
 
 def subsample(questions: Sequence[Question], fraction: float, seed: int) -> list[Question]:
@@ -154,22 +155,26 @@ class Decoding:
 
 def best_answers(
     questions: Sequence[Question], windows: Windows, logits: Sequence[tuple], decoding: Decoding
-) -> list[str]:
-    """The answer text of each question from its windows' start/end logits."""
-    best: list[tuple[float, str]] = [(-np.inf, "")] * len(questions)
+) -> list[Span | None]:
+    """The answer span (context characters) of each question from its windows' start/end
+    logits; ``None`` where there is none (or, for SQuAD v2, where abstaining scores higher)."""
+    best: list[tuple[float, Span | None]] = [(-np.inf, None)] * len(questions)
     null: list[float] = [np.inf] * len(questions)
     for row, (start_logits, end_logits) in enumerate(logits):
         index, offsets, cls = windows.question[row], windows.offsets[row], windows.cls[row]
         null[index] = min(null[index], float(start_logits[cls] + end_logits[cls]))
         for score, start, end in candidate_spans(start_logits, end_logits, offsets, decoding):
             if score > best[index][0]:
-                text = questions[index].context[offsets[start][0] : offsets[end][1]]
-                best[index] = (score, text)
-    answers = []
-    for (score, text), null_score in zip(best, null, strict=True):
+                best[index] = (score, (offsets[start][0], offsets[end][1]))
+    spans = []
+    for (score, span), null_score in zip(best, null, strict=True):
         abstain = decoding.version_2 and null_score > score + decoding.null_threshold
-        answers.append("" if abstain else text)
-    return answers
+        spans.append(None if abstain else span)
+    return spans
+
+
+def answer_text(question: Question, span: Span | None) -> str:
+    return "" if span is None else question.context[span[0] : span[1]]
 
 
 def candidate_spans(start_logits, end_logits, offsets: Sequence[Offset], decoding: Decoding):
@@ -238,11 +243,15 @@ class QaTask:
             outputs = ("start_logits", "end_logits")
             logits = predict_logits(model, windows.features, ctx, pad_id, outputs, per_token=True)
             answers[split] = best_answers(questions, windows, logits, self.decoding)
-            predictions = dict(enumerate(answers[split]))
+            predictions = {
+                i: answer_text(q, span)
+                for i, (q, span) in enumerate(zip(questions, answers[split], strict=True))
+            }
             golds = {i: [a.text for a in q.answers] for i, q in enumerate(questions)}
             metrics[split] = squad_scores(predictions, golds)
+        # Character offsets into the context, not the answer text: contexts are clinical notes.
         rows = [
-            {"id": q.id, "prediction": text}
-            for q, text in zip(self.splits["test"], answers["test"], strict=True)
+            {"id": q.id, "answer_start": span and span[0], "answer_end": span and span[1]}
+            for q, span in zip(self.splits["test"], answers["test"], strict=True)
         ]
         return Outcome(metrics, lambda out: save_head(model, self.tokenizer, out), rows)

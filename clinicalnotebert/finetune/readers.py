@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from clinicalnotebert.errors import UserError, require
+from clinicalnotebert.io import read_text_utf8, text_lines
 
 # File-name words that mark a split ("mli_dev_v1.jsonl", "devel.tsv", "test.json").
 SPLIT_NAMES = {
@@ -71,20 +72,20 @@ def discovered_file(directory: Path, split: str, files: list[Path]) -> Path:
 def jsonl_objects(path: Path) -> Iterator[tuple[int, dict]]:
     """``(line number, object)`` for each non-blank line of a JSONL file."""
     require(path.is_file(), f"{path}: file does not exist")
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise UserError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
-            require(isinstance(obj, dict), f"{path}:{number}: expected a JSON object")
-            yield number, obj
+    for number, line in text_lines(path):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise UserError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
+        require(isinstance(obj, dict), f"{path}:{number}: expected a JSON object")
+        yield number, obj
 
 
 def field(obj: Mapping, key: str, kind: type | tuple[type, ...], where: str):
     """``obj[key]``, checked to be present and of ``kind``."""
+    require(isinstance(obj, Mapping), f"{where}: expected a JSON object")
     require(key in obj, f"{where}: '{key}' is missing")
     value = obj[key]
     require(isinstance(value, kind), f"{where}: '{key}' has the wrong type")
@@ -106,7 +107,7 @@ def read_sentence_pairs(path: Path, labels: list[str]) -> list[SentencePair]:
     for number, obj in jsonl_objects(path):
         where = f"{path}:{number}"
         label = field(obj, "gold_label", str, where)
-        require(label in labels, f"{where}: gold_label '{label}' is not one of {labels}")
+        require(label in labels, f"{where}: gold_label is not one of {labels}")
         s1, s2 = field(obj, "sentence1", str, where), field(obj, "sentence2", str, where)
         pairs.append(SentencePair(s1, s2, label))
     require(bool(pairs), f"{path}: no sentence pairs")
@@ -129,25 +130,24 @@ def read_conll(path: Path) -> list[TaggedSentence]:
     sentences: list[TaggedSentence] = []
     tokens: list[str] = []
     tags: list[str] = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            line = line.rstrip("\r\n")
-            if not line.strip():
-                if tokens:
-                    sentences.append(TaggedSentence(tuple(tokens), tuple(tags)))
-                tokens, tags = [], []
-                continue
-            columns = line.split("\t") if "\t" in line else line.split()
-            if columns[0] == "-DOCSTART-":
-                continue
-            require(len(columns) >= 2, f"{path}:{number}: expected 'token<TAB>tag'")
-            tag = columns[-1].strip()
-            require(
-                BIO_TAG.fullmatch(tag) is not None,
-                f"{path}:{number}: tag '{tag}' is not BIO (O, B-TYPE or I-TYPE)",
-            )
-            tokens.append(columns[0])
-            tags.append(tag)
+    for number, raw in text_lines(path):
+        line = raw.rstrip("\r\n")
+        if not line.strip():
+            if tokens:
+                sentences.append(TaggedSentence(tuple(tokens), tuple(tags)))
+            tokens, tags = [], []
+            continue
+        columns = line.split("\t") if "\t" in line else line.split()
+        if columns[0] == "-DOCSTART-":
+            continue
+        require(len(columns) >= 2, f"{path}:{number}: expected 'token<TAB>tag'")
+        tag = columns[-1].strip()
+        require(
+            BIO_TAG.fullmatch(tag) is not None,
+            f"{path}:{number}: the last column is not a BIO tag (O, B-TYPE or I-TYPE)",
+        )
+        tokens.append(columns[0])
+        tags.append(tag)
     if tokens:
         sentences.append(TaggedSentence(tuple(tokens), tuple(tags)))
     require(bool(sentences), f"{path}: no sentences")
@@ -182,7 +182,7 @@ def dataset_split(directory: Path, splits, split: str) -> list[TaggedSentence]:
         where = f"{directory}/{names[0]} row {row}"
         require(len(tags) == len(tokens), f"{where}: tokens and ner_tags differ in length")
         for tag in tags:
-            require(BIO_TAG.fullmatch(tag) is not None, f"{where}: tag '{tag}' is not BIO")
+            require(BIO_TAG.fullmatch(tag) is not None, f"{where}: a tag is not BIO")
         if tokens:
             sentences.append(TaggedSentence(tuple(tokens), tags))
     return sentences
@@ -215,7 +215,7 @@ class QuestionFile:
 def read_squad(path: Path) -> QuestionFile:
     require(path.is_file(), f"{path}: file does not exist")
     try:
-        root = json.loads(path.read_text(encoding="utf-8"))
+        root = json.loads(read_text_utf8(path))
     except json.JSONDecodeError as exc:
         raise UserError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
     require(isinstance(root, dict), f"{path}: expected a SQuAD object with 'data'")

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from clinicalnotebert.data.masking import IGNORE_INDEX
 from clinicalnotebert.errors import UserError
 from clinicalnotebert.hub import from_pretrained_quietly
 from clinicalnotebert.models.encoder import length_sorted_batches
@@ -26,7 +27,6 @@ log = logging.getLogger(__name__)
 
 MODEL_INPUTS = ("input_ids", "token_type_ids")
 NO_DECAY = ("bias", "LayerNorm.weight", "layer_norm.weight", "norm.weight")
-IGNORED_LABEL = -100  # positions that carry no label (later subwords, special tokens, padding)
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def save_head(model, tokenizer, directory: Path) -> None:
 
 
 def pad_value(key: str, pad_id: int) -> int:
-    return {"input_ids": pad_id, "labels": IGNORED_LABEL}.get(key, 0)
+    return {"input_ids": pad_id, "labels": IGNORE_INDEX}.get(key, 0)
 
 
 def collate(features: Sequence[dict], pad_id: int) -> dict[str, torch.Tensor]:

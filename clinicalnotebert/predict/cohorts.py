@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from clinicalnotebert.corpus.readers import find_table, read_csv_batches
+from clinicalnotebert.corpus.readers import describe_header, find_table, read_csv_batches
 from clinicalnotebert.errors import UserError
 
 SPLITS = ("train", "val", "test")
@@ -268,11 +268,20 @@ def split_file(directory: Path, name: str) -> Path:
     )
 
 
+def read_table_file(path: Path) -> pd.DataFrame:
+    try:
+        if path.suffix.lower() == ".parquet":
+            return pd.read_parquet(path)
+        return pd.read_csv(path)
+    except (ValueError, OSError, EOFError, UnicodeDecodeError) as exc:  # pandas / pyarrow errors
+        raise UserError(f"{path}: cannot read the table ({type(exc).__name__})") from None
+
+
 def load_table_splits(directory: Path) -> dict[str, pd.DataFrame]:
     splits = {}
     for name in SPLITS:
         path = split_file(directory, name)
-        frame = pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path)
+        frame = read_table_file(path)
         frame.attrs["path"] = str(path)
         splits[name] = frame
     return splits
@@ -287,7 +296,7 @@ def normalise_split(frame: pd.DataFrame, task: str, name: str) -> pd.DataFrame:
     for column in [*ID_COLUMNS, "INTIME"] + ([] if has_label else [label]):
         if column not in frame:
             raise UserError(
-                f"{source}: missing column '{column}' (columns: {', '.join(map(str, frame.columns))})"
+                f"{source}: missing column '{column}' ({describe_header(list(map(str, frame.columns)))})"
             )
     frame = frame.copy()
     frame.attrs["path"] = source

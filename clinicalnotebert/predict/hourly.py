@@ -24,6 +24,7 @@ import pandas as pd
 from clinicalnotebert.corpus.readers import find_table, read_csv_batches
 from clinicalnotebert.errors import UserError
 from clinicalnotebert.io import atomic_dir, write_json_atomic
+from clinicalnotebert.predict.cohorts import read_table
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +65,7 @@ def variable_map(extract_dir) -> pd.DataFrame:
         "count": True,
         "status": True,
     }
-    frames = list(read_csv_batches(find_table(extract_dir, "itemid_to_variable_map"), wanted))
-    table = pd.concat(frames, ignore_index=True)
+    table = read_table(extract_dir, "itemid_to_variable_map", wanted)
     table = table[
         table["level2"].fillna("").str.strip().ne("")
         & (pd.to_numeric(table["count"], errors="coerce") > 0)
@@ -82,8 +82,7 @@ def variable_ranges(extract_dir) -> pd.DataFrame:
     value (IMPUTE included) are dropped, and the first row of a LEVEL2 wins."""
     numbers = ("outlier low", "valid low", "impute", "valid high", "outlier high")
     wanted = {"level2": True, **dict.fromkeys(numbers, True)}
-    frames = list(read_csv_batches(find_table(extract_dir, "variable_ranges"), wanted))
-    table = pd.concat(frames, ignore_index=True)
+    table = read_table(extract_dir, "variable_ranges", wanted)
     table["level2"] = table["level2"].str.strip().str.lower()
     table = table.drop_duplicates("level2").set_index("level2")[list(numbers)]
     return table.apply(pd.to_numeric, errors="coerce").dropna()
@@ -402,7 +401,7 @@ def source_files(cfg) -> list[Path]:
 
 def grid_for_cohort(cfg, cohort: pd.DataFrame, cohort_key: str) -> HourlyGrid:
     """The cohort's raw hourly grid, from the cache or computed now."""
-    from clinicalnotebert.predict.notes import cache_key, file_identity
+    from clinicalnotebert.cache import digest, file_identity
 
     predict, hourly = cfg.predict, cfg.predict.hourly
     hours = int(predict.window_hours)
@@ -413,7 +412,7 @@ def grid_for_cohort(cfg, cohort: pd.DataFrame, cohort_key: str) -> HourlyGrid:
         "lab_lookback_hours": hourly.lab_lookback_hours,
         "sources": [file_identity(path) for path in source_files(cfg)],
     }
-    directory = Path(cfg.paths.cache_dir) / "predict" / "hourly" / cache_key(parts)
+    directory = Path(cfg.paths.cache_dir) / "predict" / "hourly" / digest(parts)
     if hourly.cache and (directory / "meta.json").is_file():
         log.info("predict: hourly signals from the cache %s", directory)
         arrays = np.load(directory / "grid.npz")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 
 BINARY_TASKS = ("mort_hosp", "los_3")
-MULTICLASS_TASKS = ("drg",)
 
 
 def binary_scores(y_true, p_positive) -> dict[str, float]:

@@ -14,7 +14,6 @@ pooling, length handling, window, cohort and NOTEEVENTS file; the cache holds no
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import re
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from clinicalnotebert.cache import digest, file_identity
 from clinicalnotebert.corpus.readers import find_table, read_csv_batches
 from clinicalnotebert.errors import UserError
 from clinicalnotebert.io import atomic_dir, write_json_atomic
@@ -132,27 +132,18 @@ def encode_notes(texts: list[str], tokenizer, model, notes_cfg) -> np.ndarray:
 # The cache
 
 
-def file_identity(path: Path) -> dict:
-    stat = path.stat()
-    return {"path": str(path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
-
-
 def encoder_fingerprint(path_or_id) -> str:
     """A digest of a local encoder's files (contents), or the hub id itself."""
     path = Path(str(path_or_id)).expanduser()
     if not path.is_dir():
         return f"hub:{path_or_id}"
-    digest = hashlib.sha256()
+    hasher = hashlib.sha256()
     for file in sorted(p for p in path.iterdir() if p.is_file()):
-        digest.update(file.name.encode())
+        hasher.update(file.name.encode())
         with open(file, "rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()[:16]
-
-
-def cache_key(parts: dict) -> str:
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:20]
+                hasher.update(block)
+    return hasher.hexdigest()[:16]
 
 
 @dataclass
@@ -208,7 +199,7 @@ def note_vectors(cfg, cohort: pd.DataFrame, cohort_key: str) -> NoteVectors:
         "cohort": cohort_key,
         "noteevents": file_identity(noteevents),
     }
-    directory = Path(cfg.paths.cache_dir) / "predict" / "notes" / cache_key(parts)
+    directory = Path(cfg.paths.cache_dir) / "predict" / "notes" / digest(parts)
     cached = load_cached(directory) if notes_cfg.cache else None
     if cached is not None:
         log.info("predict: note vectors from the cache %s", directory)

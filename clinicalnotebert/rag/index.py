@@ -16,10 +16,10 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from clinicalnotebert.cache import digest
 from clinicalnotebert.errors import UserError
 from clinicalnotebert.io import atomic_dir, read_json, write_json_atomic
 from clinicalnotebert.models.encoder import encode_texts
-from clinicalnotebert.rag.cache import digest
 from clinicalnotebert.utils.progress import progress
 
 log = logging.getLogger(__name__)

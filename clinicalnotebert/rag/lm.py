@@ -13,10 +13,10 @@ from pathlib import Path
 
 import torch
 
+from clinicalnotebert.cache import digest
 from clinicalnotebert.errors import UserError
 from clinicalnotebert.hub import resolve_pretrained
 from clinicalnotebert.io import atomic_dir
-from clinicalnotebert.rag.cache import digest
 from clinicalnotebert.tokenizer import load_tokenizer
 from clinicalnotebert.utils.progress import progress
 

@@ -84,6 +84,8 @@ def csv_source(data_cfg) -> NoteSource:
             "to keep test patients out of the datastore"
         )
     path = Path(str(data_cfg.path)).expanduser()
+    if not path.is_file():
+        raise UserError(f"data.path '{path}' does not exist")
     category_map = dict(data_cfg.get("category_map") or {})
     return NoteSource(
         "csv",

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from clinicalnotebert.cache import digest, file_identity
 from clinicalnotebert.corpus.prepare import batched
 from clinicalnotebert.errors import UserError
 from clinicalnotebert.io import atomic_dir, read_json, write_json_atomic
-from clinicalnotebert.rag.cache import digest, file_identity
 from clinicalnotebert.rag.datastore import (
     ChunkWriter,
     WordBand,
@@ -103,7 +103,7 @@ def build_split(
         raise UserError(
             f"rag: the datastore is empty: no note outside the {len(sample.patients)} test "
             f"patients has a segment of more than {band.min_words} words (lower "
-            "rag.sample_words or rag.chunk_words.min_words)"
+            "rag.sample_words, or use shorter chunks: rag.chunks=sentence)"
         )
     meta = {
         "test_source": test_source.name,

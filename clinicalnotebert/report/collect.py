@@ -8,6 +8,7 @@ model (``micro-mlm_ntp``); an encoder made elsewhere is named by its folder or h
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from glob import glob
 from pathlib import Path
@@ -16,7 +17,9 @@ from omegaconf import DictConfig, OmegaConf
 
 from clinicalnotebert.errors import UserError
 
+log = logging.getLogger(__name__)
 RUN_CONFIG = Path(".hydra") / "config.yaml"
+MAX_LINEAGE_DEPTH = 16  # links followed back from a run to its model's origin (cycle guard)
 
 
 @dataclass(frozen=True)
@@ -67,24 +70,40 @@ def producing_run(artifact: str | None) -> Path | None:
     return run_dir if folder.is_dir() and (run_dir / RUN_CONFIG).is_file() else None
 
 
-def lineage_root(config: DictConfig, seen: int = 0) -> tuple[DictConfig | None, str | None]:
-    """Follow ``encoder.path`` / ``model.init_from`` back to the pretraining run (or the outside
-    model) the encoder came from: ``(pretrain config or None, outside reference or None)``."""
-    if config.task.name == "pretrain" or seen > 8:
-        return config, None
-    artifact = select(config, "encoder.path")
-    parent = producing_run(artifact)
-    if parent is None:
-        return None, str(artifact) if artifact else None
-    return lineage_root(run_config(parent), seen + 1)
+def lineage_root(config: DictConfig) -> tuple[DictConfig | None, str | None]:
+    """Follow ``encoder.path`` back to the pretraining run (or the outside model) the encoder
+    came from: ``(pretrain config or None, outside reference or None)``."""
+    for _ in range(MAX_LINEAGE_DEPTH):
+        if config.task.name == "pretrain":
+            break
+        artifact = select(config, "encoder.path")
+        parent = producing_run(artifact)
+        if parent is None:
+            return None, str(artifact) if artifact else None
+        config = run_config(parent)
+    return config, None
+
+
+def first_pretraining(config: DictConfig) -> DictConfig:
+    """Follow ``model.init_from`` through our own pretraining runs (a curriculum such as
+    sentence -> segment -> note) back to the first one."""
+    for _ in range(MAX_LINEAGE_DEPTH):
+        parent = producing_run(select(config, "model.init_from"))
+        parent_config = run_config(parent) if parent else None
+        if parent_config is None or parent_config.task.name != "pretrain":
+            break
+        config = parent_config
+    return config
 
 
 def model_label(config: DictConfig) -> str:
+    """``size-objective`` of the final pretraining run, plus ``-from-<name>`` when the first run
+    of its curriculum continued an outside checkpoint (e.g. PubMedBERT)."""
     root, outside = lineage_root(config)
     if root is None:
         return Path(outside).name if outside and Path(outside).is_dir() else str(outside)
     label = f"{root.model.size}-{root.objective.name}"
-    init_from = select(root, "model.init_from")
+    init_from = select(first_pretraining(root), "model.init_from")
     return f"{label}-from-{Path(str(init_from)).name}" if init_from else label
 
 
@@ -113,7 +132,14 @@ def load_runs(patterns, labels: dict[str, str]) -> list[Run]:
     runs = []
     for run_dir in find_run_dirs(patterns):
         config = run_config(run_dir)
-        metrics = json.loads((run_dir / "metrics.json").read_text())
+        if select(config, "task.name") is None:
+            log.warning("skipped %s: not a clinicalnotebert run (no task.name)", run_dir)
+            continue
+        try:
+            metrics = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            log.warning("skipped %s: unreadable metrics.json", run_dir)
+            continue
         label = model_label(config)
         label = labels.get(label, labels.get(str(select(config, "encoder.path")), label))
         parameters = encoder_parameters(config, run_dir)

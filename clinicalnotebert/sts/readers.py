@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from clinicalnotebert.errors import UserError
+from clinicalnotebert.io import text_lines
 
 LAYOUTS = ("clinicalsts", "stsb")
 # (fields needed, index of s1, s2, score) per layout; STS-B lines may carry more fields.
@@ -69,7 +70,7 @@ def parse_line(line: str, layout: str, where: str) -> tuple[str, str, float]:
     except ValueError:
         value = math.nan
     if not math.isfinite(value):
-        raise UserError(f"{where}: the score '{fields[score][:20]}' is not a number")
+        raise UserError(f"{where}: field {score + 1} (the score) is not a number")
     return fields[first], fields[second], value
 
 
@@ -80,15 +81,14 @@ def read_pairs(path: str | Path, layout: str = "auto") -> Pairs:
         raise UserError(f"STS file '{path}' does not exist")
     layout = detect_layout(path, layout)
     first, second, scores = [], [], []
-    with path.open(encoding="utf-8", newline="") as handle:
-        for number, raw in enumerate(handle, start=1):
-            line = raw.rstrip("\r\n")
-            if not line.strip():
-                continue
-            s1, s2, score = parse_line(line, layout, f"{path}:{number}")
-            first.append(s1)
-            second.append(s2)
-            scores.append(score)
+    for number, raw in text_lines(path):
+        line = raw.rstrip("\r\n")
+        if not line.strip():
+            continue
+        s1, s2, score = parse_line(line, layout, f"{path}:{number}")
+        first.append(s1)
+        second.append(s2)
+        scores.append(score)
     if not scores:
         raise UserError(f"STS file '{path}' has no sentence pairs")
     return Pairs(first, second, np.asarray(scores, dtype=np.float64))

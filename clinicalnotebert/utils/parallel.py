@@ -22,9 +22,11 @@ def ordered_map(
     would be read ahead without bound; here at most ``max_in_flight`` items (default 2 per worker)
     are pending at once, which keeps memory flat however large the input is.
     """
+    # Run the initializer here first: an error in it (a bad setting) then surfaces once, in this
+    # process, instead of a Pool restarting failing workers without end.
+    if initializer is not None:
+        initializer(*initargs)
     if num_proc <= 1:
-        if initializer is not None:
-            initializer(*initargs)
         yield from map(fn, items)
         return
     limit = max_in_flight or 2 * num_proc

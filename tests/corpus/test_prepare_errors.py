@@ -42,6 +42,25 @@ def test_missing_column_names_file_and_column(cli, tmp_path):
     assert_user_error(result, "notes.csv", "missing column 'text'")
 
 
+def test_a_file_without_header_never_echoes_its_first_note(run_in_process, tmp_path):
+    path = tmp_path / "notes.csv"
+    path.write_text(f"Radiology,{NOTE}\n")
+    with pytest.raises(UserError, match="first line does not look like a header") as error:
+        run_in_process(*csv_args(path))
+    assert "chest pain" not in str(error.value)
+    assert "Radiology" not in str(error.value)
+
+
+def test_a_cut_off_gzip_file_is_a_user_error(run_in_process, tmp_path):
+    import gzip
+
+    whole = gzip.compress(("category,text\n" + f"Radiology,{NOTE}\n" * 2000).encode())
+    path = tmp_path / "notes.csv.gz"
+    path.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(UserError, match="notes.csv.gz: cannot read"):
+        run_in_process(*csv_args(path))
+
+
 def test_empty_file(run_in_process, tmp_path):
     path = tmp_path / "empty.csv"
     path.write_bytes(b"")
@@ -120,3 +139,12 @@ def test_unknown_model_size_is_one_error_line(cli):
 
 def test_missing_required_value_is_one_error_line(cli):
     assert_user_error(cli("task=prepare", "data=csv"), "data.path")
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [("prepare.num_proc=two", "prepare.num_proc: expected a number"),
+     ("prepare.dedup=maybe", "prepare.dedup: expected true or false")],
+)  # fmt: skip
+def test_a_setting_of_the_wrong_type_is_one_error_line(cli, override, message):
+    assert_user_error(cli("task=prepare", "data=csv", "data.path=x.csv", override), message)

@@ -19,7 +19,8 @@ def test_malformed_conll_is_one_error_line(tmp_path, minilm_dir, cli):
     write_conll(data / "test.tsv", [(("a",), ("O",))])
     (data / "train.tsv").write_text("Colon\tB-Disease\ncancer\tDisease\n")
     result = cli("task=finetune", f"finetune.path={data}", f"encoder.path={minilm_dir}")
-    assert_user_error(result, f"{data / 'train.tsv'}:2", "tag 'Disease' is not BIO")
+    assert_user_error(result, f"{data / 'train.tsv'}:2", "is not a BIO tag")
+    assert "cancer" not in result.stderr and "Disease\n" not in result.stderr  # no note text
 
 
 def sweep(tmp_path, minilm_dir, *args) -> subprocess.CompletedProcess:

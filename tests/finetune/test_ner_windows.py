@@ -5,6 +5,7 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
+from clinicalnotebert.data.masking import IGNORE_INDEX
 from clinicalnotebert.finetune.metrics import entity_scores
 from clinicalnotebert.finetune.ner import (
     encode_sentences,
@@ -14,7 +15,7 @@ from clinicalnotebert.finetune.ner import (
     truncated_window,
 )
 from clinicalnotebert.finetune.readers import TaggedSentence
-from clinicalnotebert.finetune.training import IGNORED_LABEL, Context
+from clinicalnotebert.finetune.training import Context
 from clinicalnotebert.tokenizer import load_tokenizer
 
 LABELS = ["O", "B-D", "I-D"]
@@ -77,7 +78,7 @@ def test_long_sentence_windows_are_all_predicted(tokenizer, truncate, scored, fo
     covered = [w for _, first, size in encoded.windows for w in range(first, first + size)]
     assert covered == list(range(scored))  # every scored word in exactly one window
     for feature, positions in zip(encoded.features, encoded.first_subwords, strict=True):
-        labelled = [i for i, label in enumerate(feature["labels"]) if label != IGNORED_LABEL]
+        labelled = [i for i, label in enumerate(feature["labels"]) if label != IGNORE_INDEX]
         assert labelled == positions  # only first subwords carry labels
 
     ctx = Context(OmegaConf.create({"eval_batch_size": 4}), encoder="", device="cpu", seed=0)

@@ -6,6 +6,7 @@ from omegaconf import OmegaConf
 
 from clinicalnotebert.finetune.qa import (
     Decoding,
+    answer_text,
     best_answers,
     encode_questions,
     flatten,
@@ -63,9 +64,12 @@ def answer_logits(windows):
 def test_decoding_picks_the_best_valid_span_across_windows(tokenizer):
     windows = encode_questions(tokenizer, [QUESTION], WINDOWS, with_positions=False)
     decoding = Decoding(n_best=20, max_answer_length=30, version_2=False, null_threshold=0.0)
-    assert best_answers([QUESTION], windows, answer_logits(windows), decoding) == ["small effusion"]
+    (span,) = best_answers([QUESTION], windows, answer_logits(windows), decoding)
+    assert span == (ANSWER.start, ANSWER.start + len(ANSWER.text))
+    assert answer_text(QUESTION, span) == "small effusion"
     too_short = Decoding(n_best=20, max_answer_length=1, version_2=False, null_threshold=0.0)
-    (answer,) = best_answers([QUESTION], windows, answer_logits(windows), too_short)
+    (span,) = best_answers([QUESTION], windows, answer_logits(windows), too_short)
+    answer = answer_text(QUESTION, span)
     assert answer != "small effusion" and len(answer.split()) == 1
 
 
@@ -75,9 +79,11 @@ def test_version_2_abstains_when_cls_wins(tokenizer):
     for start, end in logits:
         start[0] = end[0] = 11.0  # null score 22 > best span 20
     v2 = Decoding(n_best=20, max_answer_length=30, version_2=True, null_threshold=0.0)
-    assert best_answers([QUESTION], windows, logits, v2) == [""]
+    assert best_answers([QUESTION], windows, logits, v2) == [None]
+    assert answer_text(QUESTION, None) == ""
     lenient = Decoding(n_best=20, max_answer_length=30, version_2=True, null_threshold=5.0)
-    assert best_answers([QUESTION], windows, logits, lenient) == ["small effusion"]
+    (span,) = best_answers([QUESTION], windows, logits, lenient)
+    assert answer_text(QUESTION, span) == "small effusion"
 
 
 def test_training_rows_and_the_reference_flattening_and_subsampling():

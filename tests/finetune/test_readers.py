@@ -32,7 +32,7 @@ def test_conll_sentences_tab_and_conll2003_columns(tmp_path):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("a\tO\nb\tX-Disease\n", "train.tsv:2: tag 'X-Disease' is not BIO"),
+        ("a\tO\nb\tX-Disease\n", "train.tsv:2: the last column is not a BIO tag"),
         ("a\tO\n\nlonely\n", "train.tsv:3: expected 'token<TAB>tag'"),
         ("\n\n", "train.tsv: no sentences"),
     ],
@@ -40,7 +40,15 @@ def test_conll_sentences_tab_and_conll2003_columns(tmp_path):
 def test_conll_errors_name_file_and_line(tmp_path, text, message):
     path = tmp_path / "train.tsv"
     path.write_text(text)
-    with pytest.raises(UserError, match=message):
+    with pytest.raises(UserError, match=message) as error:
+        read_conll(path)
+    assert "X-Disease" not in str(error.value) and "lonely" not in str(error.value)
+
+
+def test_files_that_are_not_utf8_are_user_errors(tmp_path):
+    path = tmp_path / "train.tsv"
+    path.write_bytes(b"a\tO\n\xff\xfe\tO\n")
+    with pytest.raises(UserError, match="train.tsv: not valid UTF-8"):
         read_conll(path)
 
 
@@ -52,7 +60,7 @@ def test_sentence_pairs_and_their_errors(tmp_path):
         "contradiction",
     ]
     write_jsonl(path, [row, {**row, "gold_label": "-"}])
-    with pytest.raises(UserError, match=r"dev.jsonl:2: gold_label '-' is not one of"):
+    with pytest.raises(UserError, match=r"dev.jsonl:2: gold_label is not one of"):
         read_sentence_pairs(path, NLI_LABELS)
     path.write_text(json.dumps(row) + "\n{not json\n")
     with pytest.raises(UserError, match=r"dev.jsonl:2: not valid JSON"):

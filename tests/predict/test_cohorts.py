@@ -218,6 +218,10 @@ def test_cohort_file_errors_name_the_file_and_column(tmp_path):
         load_cohort(tmp_path / "c", "mort_hosp", allow_pickle=False)
     with pytest.raises(UserError, match="missing column 'DRG'"):
         load_cohort(tmp_path / "c", "drg", allow_pickle=False)
+    (tmp_path / "c" / "val.csv").unlink()
+    (tmp_path / "c" / "val.parquet").write_bytes(b"not a parquet file")
+    with pytest.raises(UserError, match=r"val\.parquet: cannot read the table"):
+        load_cohort(tmp_path / "c", "mort_hosp", allow_pickle=False)
 
 
 def test_drg_file_with_codes_only_gets_ranks(tmp_path):

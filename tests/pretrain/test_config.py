@@ -55,3 +55,15 @@ def test_slurm_launcher_is_submitit_with_one_task_per_gpu():
 def test_wandb_is_offline_unless_asked(make_cfg):
     assert make_cfg("logger=wandb").logger.offline is True
     assert make_cfg("logger=wandb", "logger.offline=false").logger.offline is False
+
+
+def test_wandb_never_captures_the_console(make_cfg, tmp_path, monkeypatch):
+    import wandb
+    from hydra.utils import instantiate
+
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    logger = instantiate(make_cfg("logger=wandb", output_dir=tmp_path).logger)
+    try:
+        assert logger.experiment.settings.console == "off"
+    finally:
+        wandb.finish()

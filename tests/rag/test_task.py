@@ -126,6 +126,14 @@ def test_bad_settings_fail_before_any_work(run_in_process, override, fragment):
         run_in_process("task=rag", "rag.lm=demo", "encoder.path=/no/such/encoder", override)
 
 
+def test_a_missing_csv_of_notes_is_a_user_error(run_in_process, micro_encoder, tmp_path):
+    with pytest.raises(UserError, match="nope.csv' does not exist"):
+        run_in_process(
+            "task=rag", "rag.lm=demo", f"encoder.path={micro_encoder}", "data=csv",
+            f"data.path={tmp_path / 'nope.csv'}", "data.subject_column=subject_id",
+        )  # fmt: skip
+
+
 def test_a_split_with_shared_patients_stops_the_run():
     meta = {"test_patients": ["a:1", "a:2"], "datastore_patients": ["a:2", "a:3"], "chunks": 9}
     with pytest.raises(RuntimeError, match="1 test patients have notes in the datastore"):

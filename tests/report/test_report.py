@@ -116,6 +116,35 @@ def test_report_table_follows_lineage_and_averages_columns(two_models, run_in_pr
     assert (out / "per_task.png").stat().st_size > 1000
 
 
+def test_a_curriculum_is_named_after_its_first_runs_origin_and_foreign_runs_are_skipped(
+    run_in_process, tmp_path
+):
+    runs = tmp_path / "runs"
+    sentence, _ = pretrain_run(runs, "pretrain_sentence", "tiny", 16)
+    segment, _ = pretrain_run(runs, "pretrain_segment", "tiny", 16)
+    note, _ = pretrain_run(runs, "pretrain_note", "tiny", 16)
+    for run_dir, init_from in (
+        (sentence, "org/PubMedX"),
+        (segment, str(sentence / "model")),
+        (note, str(segment / "model")),
+    ):
+        config = OmegaConf.load(run_dir / ".hydra" / "config.yaml")
+        config.model.init_from = init_from
+        OmegaConf.save(config, run_dir / ".hydra" / "config.yaml")
+    simcse = encoder_run(runs, "simcse", "simcse", note / "model", {}, {"train.loss": 1.0})
+    (simcse / "encoder").mkdir()
+    encoder_run(runs, "sts", "sts", simcse / "encoder", {}, {"pearson": 50.0})
+    make_run(runs, "other_tool", {"lr": 1}, {"acc": 1})
+    broken = make_run(runs, "broken", {"task": {"name": "sts"}}, {})
+    (broken / "metrics.json").write_text("{half")
+    columns = "report.columns={STS: {task: sts, where: {}, metric: pearson, scale: 1}}"
+    metrics = run_in_process(
+        "task=report", f"report.runs=[{runs}]", columns, output_dir=tmp_path / "r"
+    )
+    assert metrics["models"] == 1
+    assert metrics["table.tiny-mlm_ntp-from-PubMedX.STS"] == 50.0, metrics
+
+
 def test_report_needs_runs(run_in_process, tmp_path):
     with pytest.raises(UserError, match="report.runs"):
         run_in_process("task=report")
@@ -145,3 +174,15 @@ def test_report_fills_the_readme_block_and_keeps_the_rest(two_models, run_in_pro
     readme.write_text("# no markers\n")
     with pytest.raises(UserError, match="demo-results"):
         run_in_process(*args, output_dir=out)
+
+
+def test_a_failed_rerun_in_the_same_dir_leaves_no_stale_metrics(
+    two_models, run_in_process, tmp_path
+):
+    runs, _ = two_models
+    out = tmp_path / "report"
+    run_in_process("task=report", f"report.runs=[{runs}]", output_dir=out)
+    assert (out / "metrics.json").is_file()
+    with pytest.raises(UserError):
+        run_in_process("task=report", f"report.runs=[{tmp_path / 'nope'}]", output_dir=out)
+    assert not (out / "metrics.json").exists()
