@@ -74,11 +74,11 @@ class SegmentGrouper:
     """segment: long lines pass alone; short ones (>= ``min_piece``) accumulate until they exceed
     ``band.min_tokens``. A long line resets the buffer, discarding pending pieces (the reference's
     behaviour). ``reset_every`` lines, the pending buffer is dropped as the reference did at the end
-    of each 1,000-line map batch (a [QUIRK]; ``None`` groups across the whole stream)."""
+    of each map batch (1,000 lines) (a [QUIRK]; ``None`` groups across the whole stream)."""
 
     band: Band
-    min_piece: int = 16
-    reset_every: int | None = 1000
+    min_piece: int  # prepare.min_sentence_tokens
+    reset_every: int | None  # prepare.quirks.map_batch_size, or None
     _ids: list[int] = field(default_factory=list)
     _texts: list[str] = field(default_factory=list)
     _seen: int = 0

@@ -336,6 +336,7 @@ def run_metrics(trainer, module, trained: dict, validated: dict, throughput) -> 
     """Final numbers: the last logged training losses, the final validation, the throughput."""
     metrics = {
         "steps": int(trainer.global_step),
+        "processes": int(trainer.world_size),
         "parameters": count_parameters(module),
         "train": {k.removeprefix("train/"): v for k, v in trained.items() if k in TRAIN_METRICS},
         "val": {k.removeprefix("val/"): float(v) for k, v in validated.items()},
@@ -377,9 +378,10 @@ def pretrain_card(cfg, module, dataset, lengths, metrics: dict, new_weights: lis
             "mlm probability": cfg.objective.mlm_probability,
             "ntp weight": cfg.objective.ntp_weight if module.with_ntp else "-",
             "steps": metrics["steps"],
-            "sequences per step": pre.batch.sequences * pre.batch.accumulate
+            "sequences per step (per process)": pre.batch.sequences * pre.batch.accumulate
             if not pre.batch.tokens
             else f"{pre.batch.tokens} tokens x {pre.batch.accumulate}",
+            "processes": metrics["processes"],
             "learning rate": pre.optimizer.lr,
             "tied decoder": bool(pre.tie_decoder),
         },

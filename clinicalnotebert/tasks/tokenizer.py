@@ -19,9 +19,8 @@ from clinicalnotebert.tokenizer import load_tokenizer, save_tokenizer, train_wor
 @dataclass(frozen=True)
 class TokenizerRef:
     resolved: str  # what workers load
-    recorded: (
-        str  # what meta.json keeps: "../tokenizer" for one trained in this run, else the path/id
-    )
+    # what meta.json keeps: "../tokenizer" for one trained in this run, else the path or hub id
+    recorded: str
 
 
 def resolve_data(cfg) -> None:
