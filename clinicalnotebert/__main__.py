@@ -20,7 +20,7 @@ from omegaconf.errors import InterpolationResolutionError, MissingMandatoryValue
 from clinicalnotebert.errors import UserError
 from clinicalnotebert.io import flatten_metrics, write_json_atomic
 
-CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+CONF_DIR = Path(__file__).resolve().parent.parent / "conf"  # the clone's conf/ (pip install -e .)
 
 
 def is_rank_zero() -> bool:

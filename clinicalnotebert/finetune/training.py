@@ -20,13 +20,13 @@ from clinicalnotebert.data.masking import IGNORE_INDEX
 from clinicalnotebert.errors import UserError
 from clinicalnotebert.hub import from_pretrained_quietly
 from clinicalnotebert.models.encoder import length_sorted_batches
+from clinicalnotebert.utils.optim import decay_groups, warmup_steps
 from clinicalnotebert.utils.progress import progress
 from clinicalnotebert.utils.runtime import seed_everything
 
 log = logging.getLogger(__name__)
 
 MODEL_INPUTS = ("input_ids", "token_type_ids")
-NO_DECAY = ("bias", "LayerNorm.weight", "layer_norm.weight", "norm.weight")
 
 
 @dataclass(frozen=True)
@@ -133,14 +133,7 @@ def length_grouped_batches(
 
 def build_optimizer(model, settings: Settings, ft) -> torch.optim.Optimizer:
     """AdamW; biases and norm weights carry no weight decay (as Hugging Face's Trainer)."""
-    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
-    groups = [
-        {
-            "params": [p for n, p in named if not n.endswith(NO_DECAY)],
-            "weight_decay": ft.weight_decay,
-        },
-        {"params": [p for n, p in named if n.endswith(NO_DECAY)], "weight_decay": 0.0},
-    ]
+    groups = decay_groups(model.parameters(), ft.weight_decay)
     return torch.optim.AdamW(groups, lr=settings.lr, eps=ft.adam_epsilon)
 
 
@@ -153,7 +146,7 @@ def build_scheduler(optimizer, ft, total_steps: int):
         return get_scheduler(
             ft.scheduler,
             optimizer,
-            num_warmup_steps=math.ceil(ft.warmup_ratio * total_steps),
+            num_warmup_steps=warmup_steps(ft.warmup_ratio, total_steps),
             num_training_steps=total_steps,
         )
     except ValueError as exc:

@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from clinicalnotebert.data.masking import IGNORE_INDEX
+from clinicalnotebert.utils.optim import decay_groups, warmup_steps
 
 NTP_HEAD_FILE = "note_type_head.safetensors"  # beside model.safetensors in an exported model/
 DROPOUT_STREAM = 7  # keeps the dropout seeds apart from the data streams of the same seed
@@ -50,26 +51,17 @@ class StepOutput:
     sequences: int = 0
 
 
-def uses_decay(name: str) -> bool:
-    """Biases and LayerNorm weights get no weight decay (the BERT / HF Trainer convention)."""
-    return not (name.endswith("bias") or "LayerNorm" in name)
-
-
 def build_optimizer(named_parameters, settings: OptimizerSettings, device_type: str):
     """AdamW (fused on CUDA unless configured) without decay on biases and LayerNorm weights, and
     the linear warmup / linear decay schedule, stepped per optimizer step."""
     from transformers import get_linear_schedule_with_warmup
 
-    named = [(n, p) for n, p in named_parameters if p.requires_grad]
-    groups = [
-        {"params": [p for n, p in named if uses_decay(n)], "weight_decay": settings.weight_decay},
-        {"params": [p for n, p in named if not uses_decay(n)], "weight_decay": 0.0},
-    ]
+    groups = decay_groups((p for _, p in named_parameters), settings.weight_decay)
     fused = device_type == "cuda" if settings.fused is None else settings.fused
     optimizer = torch.optim.AdamW(
         groups, lr=settings.lr, betas=settings.betas, eps=settings.eps, fused=fused or None
     )
-    warmup = round(settings.warmup_ratio * settings.max_steps)
+    warmup = warmup_steps(settings.warmup_ratio, settings.max_steps)
     return optimizer, get_linear_schedule_with_warmup(optimizer, warmup, settings.max_steps)
 
 

@@ -19,7 +19,6 @@ restored RNG) and back-propagate that cached gradient through it.
 from __future__ import annotations
 
 import contextlib
-import math
 from collections import deque
 from dataclasses import dataclass
 
@@ -27,6 +26,8 @@ import pytorch_lightning as pl
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from clinicalnotebert.utils.optim import decay_groups, warmup_steps
 
 
 @dataclass(frozen=True)
@@ -188,16 +189,13 @@ class SimCSEModule(pl.LightningModule):
         from transformers import get_linear_schedule_with_warmup
 
         s = self.settings
-        trainable = [p for p in self.parameters() if p.requires_grad]
-        # As the HF Trainer: no weight decay on biases and LayerNorm weights (the 1-D tensors).
-        groups = [
-            {"params": [p for p in trainable if p.ndim >= 2], "weight_decay": s.weight_decay},
-            {"params": [p for p in trainable if p.ndim < 2], "weight_decay": 0.0},
-        ]
         optimizer = torch.optim.AdamW(
-            groups, lr=s.lr, eps=s.adam_epsilon, fused=self.device.type == "cuda"
+            decay_groups(self.parameters(), s.weight_decay),
+            lr=s.lr,
+            eps=s.adam_epsilon,
+            fused=self.device.type == "cuda",
         )
-        warmup = math.ceil(s.max_steps * s.warmup_ratio)  # as the HF Trainer
+        warmup = warmup_steps(s.warmup_ratio, s.max_steps)
         scheduler = get_linear_schedule_with_warmup(optimizer, warmup, s.max_steps)
         return {
             "optimizer": optimizer,

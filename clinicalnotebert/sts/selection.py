@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,11 +71,15 @@ def score(trial: Trial, metric: str) -> float:
 
 
 def best_trial(trials: list[Trial], metric: str) -> Trial:
-    """The finished job with the highest ``metric`` (the first one on ties)."""
+    """The finished job with the highest ``metric`` (the first one on ties); a NaN score (e.g. the
+    correlation of a collapsed encoder's constant similarities) never wins."""
     finished = [t for t in trials if t.metrics is not None]
     if not finished:
         raise UserError(f"no job of the sweep finished (none has metrics.json): {trials[0].path}")
-    return max(finished, key=lambda t: score(t, metric))
+    scored = [t for t in finished if not math.isnan(score(t, metric))]
+    if not scored:
+        raise UserError(f"every finished job of the sweep scored NaN on '{metric}'")
+    return max(scored, key=lambda t: score(t, metric))
 
 
 def trial_rows(trials: list[Trial], metrics: list[str], best: Trial) -> list[dict]:

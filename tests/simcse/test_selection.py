@@ -52,6 +52,17 @@ def test_trials_are_read_in_job_order_and_the_best_finished_one_wins(sweep):
     assert best_trial(trials, "sts.pearson").job == "1"
 
 
+def test_a_nan_score_never_wins(sweep):
+    fake_job(sweep, "11", ["simcse.max_steps=1000", "simcse.lr=5e-05"], None)
+    (sweep / "11" / "metrics.json").write_text('{"sts.pearson": NaN}')
+    assert best_trial(read_trials(sweep), "sts.pearson").job == "1"
+    collapsed = sweep / "collapsed"
+    fake_job(collapsed, "0", ["simcse.lr=1"], None)
+    (collapsed / "0" / "metrics.json").write_text('{"sts.pearson": NaN}')
+    with pytest.raises(UserError, match="scored NaN"):
+        best_trial(read_trials(collapsed), "sts.pearson")
+
+
 def test_trial_table_lists_every_trial(sweep):
     trials = read_trials(sweep)
     rows = trial_rows(trials, ["sts.pearson"], best_trial(trials, "sts.pearson"))
