@@ -27,6 +27,8 @@ from clinicalnotebert.io import atomic_dir, write_json_atomic
 from clinicalnotebert.predict.cohorts import read_table
 
 log = logging.getLogger(__name__)
+# CHARTEVENTS has ~330M rows: large chunks keep pandas' per-chunk cost small (memory: ~100 MB).
+EVENT_ROWS_PER_BATCH = 200_000
 
 CACHE_VERSION = 1
 H5_KEY = "vitals_labs"
@@ -139,7 +141,7 @@ def chart_measurements(
     }
     by_stay = stays.set_index("ICUSTAY_ID")
     kept = []
-    for frame in read_csv_batches(path, wanted):
+    for frame in read_csv_batches(path, wanted, rows_per_batch=EVENT_ROWS_PER_BATCH):
         frame = frame[pd.to_numeric(frame["itemid"], errors="coerce").isin(items.index)]
         stay = pd.to_numeric(frame["icustay_id"], errors="coerce")
         frame = frame[stay.isin(by_stay.index)]
@@ -171,7 +173,7 @@ def lab_measurements(
     stay_of_hadm = stays.drop_duplicates("HADM_ID").set_index("HADM_ID")["ICUSTAY_ID"]
     by_stay = stays.set_index("ICUSTAY_ID")
     kept = []
-    for frame in read_csv_batches(path, wanted):
+    for frame in read_csv_batches(path, wanted, rows_per_batch=EVENT_ROWS_PER_BATCH):
         frame = frame[pd.to_numeric(frame["itemid"], errors="coerce").isin(items.index)]
         hadm = pd.to_numeric(frame["hadm_id"], errors="coerce")
         frame = frame[hadm.isin(stay_of_hadm.index)]
