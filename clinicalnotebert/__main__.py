@@ -142,9 +142,10 @@ def validate_overrides(overrides: list[str]) -> None:
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
             cfg = compose(config_name="config", overrides=overrides, return_hydra_config=True)
             plain = [o for o in overrides if is_value_override(cfg, o)]
-            groups = [o for o in overrides if o not in plain]
-            defaults = compose(config_name="config", overrides=groups)
-        check_value_types(cfg, defaults, plain)
+            if plain:  # a second composition only when there are values to check
+                groups = [o for o in overrides if o not in plain]
+                defaults = compose(config_name="config", overrides=groups)
+                check_value_types(cfg, defaults, plain)
     except MissingConfigException as exc:
         group, _, value = (exc.missing_cfg_file or "config").rpartition("/")
         hint = f" (choose from: {', '.join(sorted(exc.options))})" if exc.options else ""

@@ -48,3 +48,20 @@ def assert_user_error(result: subprocess.CompletedProcess, *fragments: str) -> s
 
 def last_json_line(stdout: str) -> dict:
     return json.loads(stdout.strip().splitlines()[-1])
+
+
+def save_random_bert(out: Path, vocab_size: int, layers: int, intermediate_size: int) -> Path:
+    """A seeded random 128-wide, 2-head ``BertModel`` saved to ``out`` (tokenizer saved apart)."""
+    import torch
+    from transformers import BertConfig, BertModel
+
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=vocab_size,
+        hidden_size=128,
+        num_hidden_layers=layers,
+        num_attention_heads=2,
+        intermediate_size=intermediate_size,
+    )
+    BertModel(config).save_pretrained(out)
+    return out

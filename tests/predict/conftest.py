@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import save_random_bert
+
 
 @pytest.fixture(scope="session")
 def random_encoder(tmp_path_factory, minilm_dir) -> Path:
@@ -14,22 +16,12 @@ def random_encoder(tmp_path_factory, minilm_dir) -> Path:
     Untrained, so its note vectors are nearly parallel; mean pooling still keeps which words a
     note has, and ``predict.notes.standardize`` makes that usable. Encodes the demo in seconds.
     """
-    import torch
-    from transformers import AutoTokenizer, BertConfig, BertModel
+    from transformers import AutoTokenizer
 
     out = tmp_path_factory.mktemp("random-encoder")
     tokenizer = AutoTokenizer.from_pretrained(str(minilm_dir))
     tokenizer.save_pretrained(out)
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=128,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        intermediate_size=256,
-    )
-    BertModel(config).save_pretrained(out)
-    return out
+    return save_random_bert(out, tokenizer.vocab_size, layers=1, intermediate_size=256)
 
 
 @pytest.fixture(scope="session")

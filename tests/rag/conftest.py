@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import save_random_bert
+
 VOCABULARY = (
     "patient admitted with chest pain shortness of breath fever cough denies nausea "
     "vomiting abdominal tenderness blood pressure heart rate oxygen saturation room air "
@@ -25,24 +27,12 @@ def clinical_sentences(count: int, seed: int = 0) -> list[str]:
 @pytest.fixture(scope="session")
 def micro_encoder(tmp_path_factory) -> Path:
     """A random 2 x 128 BERT with its own WordPiece tokenizer (model=micro's shape)."""
-    import torch
-    from transformers import BertConfig, BertModel
-
     from clinicalnotebert.tokenizer import save_tokenizer, train_wordpiece
 
     out = tmp_path_factory.mktemp("micro-encoder")
     tokenizer = train_wordpiece(clinical_sentences(400), vocab_size=256, min_frequency=1)
     save_tokenizer(tokenizer, out)
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=512,
-    )
-    BertModel(config).save_pretrained(out)
-    return out
+    return save_random_bert(out, len(tokenizer), layers=2, intermediate_size=512)
 
 
 @pytest.fixture(scope="session")
