@@ -23,7 +23,7 @@ from pathlib import Path
 
 import psutil
 
-from clinicalnotebert.corpus.synthetic import generate_demo
+from clinicalnotebert.demo.generator import generate_demo
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -30,11 +30,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from clinicalnotebert.__main__ import CONF_DIR
-from clinicalnotebert.data.pretrain import SplitView, TrainStream
+from clinicalnotebert.config import CONF_DIR
 from clinicalnotebert.models.bert import build_mlm_model
-from clinicalnotebert.models.pretraining import PretrainingModule, build_optimizer
-from clinicalnotebert.tasks import pretrain as task
+from clinicalnotebert.pretrain import task
+from clinicalnotebert.pretrain.data import SplitView, TrainStream
+from clinicalnotebert.pretrain.module import PretrainingModule, build_optimizer
 
 
 def compose(overrides: list[str]):

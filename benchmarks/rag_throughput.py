@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from clinicalnotebert.corpus.synthetic import generate_demo
+from clinicalnotebert.demo.generator import generate_demo
 from clinicalnotebert.models.encoder import load_encoder, pool
 from clinicalnotebert.rag.datastore import WordBand, note_chunks
 from clinicalnotebert.rag.index import (

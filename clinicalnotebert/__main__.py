@@ -1,6 +1,6 @@
 """The one entrypoint: ``python -m clinicalnotebert task=NAME key=value ...`` (or ``clinicalnotebert``).
 
-Hydra composes ``conf/``; :func:`execute` dispatches to ``clinicalnotebert.tasks.<task.name>.run``,
+Hydra composes ``conf/``; :func:`execute` calls ``run(cfg)`` of the stage package named by the task,
 writes the flat ``metrics.json`` into the run dir and prints it as the last line.
 """
 
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,18 +16,10 @@ import hydra
 from omegaconf import DictConfig, ListConfig
 from omegaconf.errors import InterpolationResolutionError, MissingMandatoryValue
 
+from clinicalnotebert.config import CONF_DIR
 from clinicalnotebert.errors import UserError
 from clinicalnotebert.io import flatten_metrics, write_json_atomic
-
-CONF_DIR = Path(__file__).resolve().parent.parent / "conf"  # the clone's conf/ (pip install -e .)
-
-
-def is_rank_zero() -> bool:
-    """True in the process that owns the run dir (every non-distributed run, rank 0 under DDP)."""
-    return all(
-        int(os.environ.get(var, 0)) == 0
-        for var in ("RANK", "LOCAL_RANK", "NODE_RANK", "SLURM_PROCID")
-    )
+from clinicalnotebert.utils.runtime import is_rank_zero
 
 
 def execute(cfg: DictConfig) -> dict[str, Any]:
@@ -36,7 +27,7 @@ def execute(cfg: DictConfig) -> dict[str, Any]:
     from clinicalnotebert.utils.runtime import finish_trackers, seed_everything
 
     seed_everything(cfg.seed)
-    module = importlib.import_module(f"clinicalnotebert.tasks.{cfg.task.name}")
+    module = importlib.import_module(f"clinicalnotebert.{cfg.task.package}")
     metrics_file = Path(cfg.paths.output_dir) / "metrics.json"
     if is_rank_zero():  # a rerun in the same dir: old scores must not outlive a failed rerun
         metrics_file.unlink(missing_ok=True)

@@ -16,7 +16,7 @@ def compose(overrides: list[str], output_dir: Path):
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
 
-    from clinicalnotebert.__main__ import CONF_DIR
+    from clinicalnotebert.config import CONF_DIR
 
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         return hydra_compose("config", overrides=[*overrides, f"paths.output_dir={output_dir}"])

@@ -1,1 +1,11 @@
-"""Corpus preparation: note readers, note types, de-id cleanup, segmentation, sentence splitting."""
+"""task=prepare: raw notes -> ``corpus/<variant>/<note_type>/`` (docs/prepare.md).
+
+``readers`` (MIMIC-III, MIMIC-IV-Note, CSV/JSONL), ``note_types`` (the five classes), ``deid``
+(placeholder cleanup), ``segmenter`` and ``sentences`` (splitting), ``variants`` (sentence /
+segment / note bands), ``tokenizer`` (the tokenizer prepare measures with), ``prepare`` (filters,
+workers, writer, shards), ``store`` (reading a corpus back), ``task`` (``run``).
+"""
+
+from clinicalnotebert.corpus.task import run
+
+__all__ = ["run"]

@@ -183,7 +183,7 @@ class NoteResult:
 
 
 def init_worker(tokenizer_path: str, splitter_spec: str, bands: dict[str, tuple[int, int]]) -> None:
-    from clinicalnotebert.tokenizer import load_tokenizer
+    from clinicalnotebert.models.tokenizer import load_tokenizer
 
     backend = load_tokenizer(tokenizer_path).backend_tokenizer
     backend.no_truncation()

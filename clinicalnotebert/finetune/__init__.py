@@ -1,6 +1,11 @@
-"""Fine-tuning on the paper's task families (SPEC §7): NLI, NER, extractive QA, relation extraction.
+"""task=finetune: NLI, NER, extractive QA and relation extraction (docs/finetune.md).
 
 ``readers`` parse the published formats (MedNLI JSONL, CoNLL BIO / datasets dirs, SQuAD JSON,
-DyGIE JSONL), ``metrics`` score them, ``loop`` trains any Hugging Face head, one module per task
-builds features and predictions, ``runner`` runs one config or the reference grid.
+DyGIE JSONL), ``metrics`` score them, ``training`` fits any Hugging Face head, one module per task
+(``nli``, ``ner``, ``qa``, ``relations``) builds features and predictions, ``task`` runs one
+configuration, the reference grid, or the selection over a finished sweep.
 """
+
+from clinicalnotebert.finetune.task import run
+
+__all__ = ["run"]

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 
-from clinicalnotebert.data.masking import IGNORE_INDEX
 from clinicalnotebert.finetune.metrics import entity_scores
 from clinicalnotebert.finetune.readers import (
     TaggedSentence,
@@ -34,7 +33,8 @@ from clinicalnotebert.finetune.training import (
     save_head,
     train_model,
 )
-from clinicalnotebert.tokenizer import load_tokenizer
+from clinicalnotebert.models import IGNORE_INDEX
+from clinicalnotebert.models.tokenizer import load_tokenizer
 
 TAGGED_EXTENSIONS = (".tsv", ".conll", ".bio", ".iob", ".txt")
 

@@ -24,7 +24,7 @@ from clinicalnotebert.finetune.training import (
     save_head,
     train_model,
 )
-from clinicalnotebert.tokenizer import load_tokenizer
+from clinicalnotebert.models.tokenizer import load_tokenizer
 
 PAIR_EXTENSIONS = (".jsonl", ".json")
 

@@ -36,7 +36,7 @@ from clinicalnotebert.finetune.training import (
     save_head,
     train_model,
 )
-from clinicalnotebert.tokenizer import load_tokenizer
+from clinicalnotebert.models.tokenizer import load_tokenizer
 
 SQUAD_EXTENSIONS = (".json",)
 Offset = tuple[int, int] | None  # a token's character span in the context; None outside it

@@ -42,7 +42,7 @@ from clinicalnotebert.finetune.training import (
     save_head,
     train_model,
 )
-from clinicalnotebert.tokenizer import load_tokenizer
+from clinicalnotebert.models.tokenizer import load_tokenizer
 
 DYGIE_EXTENSIONS = (".jsonl", ".json")
 ROLES = ("E1", "E2")  # head, tail

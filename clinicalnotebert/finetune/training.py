@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from clinicalnotebert.data.masking import IGNORE_INDEX
 from clinicalnotebert.errors import UserError
 from clinicalnotebert.hub import from_pretrained_quietly
+from clinicalnotebert.models import IGNORE_INDEX
 from clinicalnotebert.models.encoder import length_sorted_batches
 from clinicalnotebert.utils.optim import decay_groups, warmup_steps
 from clinicalnotebert.utils.progress import progress

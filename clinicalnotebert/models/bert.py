@@ -15,7 +15,7 @@ from transformers.models.bert.modeling_bert import BertOnlyMLMHead, BertPreTrain
 
 from clinicalnotebert.errors import UserError
 from clinicalnotebert.hub import from_pretrained_quietly, resolve_pretrained
-from clinicalnotebert.tokenizer import padded_vocab_size
+from clinicalnotebert.models.tokenizer import padded_vocab_size
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ import torch
 
 from clinicalnotebert.errors import UserError
 from clinicalnotebert.hub import from_pretrained_quietly, resolve_pretrained
-from clinicalnotebert.tokenizer import load_tokenizer
+from clinicalnotebert.models.tokenizer import load_tokenizer
 from clinicalnotebert.utils.progress import progress
 
 POOLINGS = ("cls", "mean")

@@ -1,1 +1,10 @@
-"""Clinical prediction and multimodal fusion (SPEC §6): cohorts, notes, hourly signals, models."""
+"""task=predict: clinical prediction from notes, hourly signals, or both (docs/predict.md).
+
+``cohorts`` (stays, labels, splits), ``notes`` (first-window notes and their vectors),
+``hourly`` (the 104 hourly variables), ``dataset`` (batches), ``models`` (BiLSTM, GRU-D, fusion
+and the LightningModule), ``metrics`` (scores over seeds), ``task`` (``run``).
+"""
+
+from clinicalnotebert.predict.task import run
+
+__all__ = ["run"]

@@ -1,6 +1,10 @@
-"""task=rag: an encoder measured as a retriever for a causal LM's perplexity (SPEC 5).
+"""task=rag: an encoder measured as a retriever for a causal LM's perplexity (docs/rag.md).
 
-Data flows one way: notes split by patient (:mod:`.notes`) -> datastore chunks
-(:mod:`.datastore`) -> embeddings and a faiss index (:mod:`.index`) -> sliding-window
-perplexity with and without retrieved chunks (:mod:`.perplexity`), with the LM from :mod:`.lm`.
+Data flows one way: notes split by patient (``notes``, ``split``) -> datastore chunks
+(``datastore``) -> embeddings and a faiss index (``index``) -> sliding-window perplexity with and
+without retrieved chunks (``perplexity``), with the LM from ``lm``; ``task`` holds ``run``.
 """
+
+from clinicalnotebert.rag.task import run
+
+__all__ = ["run"]

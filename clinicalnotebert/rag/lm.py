@@ -17,7 +17,7 @@ from clinicalnotebert.cache import digest
 from clinicalnotebert.errors import UserError
 from clinicalnotebert.hub import resolve_pretrained
 from clinicalnotebert.io import atomic_dir
-from clinicalnotebert.tokenizer import load_tokenizer
+from clinicalnotebert.models.tokenizer import load_tokenizer
 from clinicalnotebert.utils.progress import progress
 
 log = logging.getLogger(__name__)

@@ -1,1 +1,9 @@
-"""task=report: metrics.json of many runs -> the paper's results table, CSV and plots."""
+"""task=report: metrics.json of many runs -> the paper's results table, CSV and plots.
+
+``collect`` (finding runs, naming their model), ``table`` (columns, shares of the best),
+``plots``, ``readme`` (the README's results block), ``task`` (``run``).
+"""
+
+from clinicalnotebert.report.task import run
+
+__all__ = ["run"]

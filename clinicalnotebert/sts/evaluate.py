@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import random
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from clinicalnotebert.demo import ensure_demo_data
 from clinicalnotebert.errors import UserError
+from clinicalnotebert.io import write_text_atomic
 from clinicalnotebert.models.encoder import encode_texts
+from clinicalnotebert.models.sentence_transformers_export import MLP_FILE, load_mlp
 from clinicalnotebert.sts.readers import Pairs, read_pairs, split_file
+
+log = logging.getLogger(__name__)
+PREDICTIONS_FILE = "sts_predictions.csv"
 
 SPLITS = ("train", "dev", "test", "train_sample")
 POOLINGS = ("cls", "mean", "cls_mlp")
@@ -95,3 +102,46 @@ def score_pairs(pairs: Pairs, first: np.ndarray, second: np.ndarray) -> dict:
     if len(pairs) < 2:
         raise UserError("STS needs at least 2 sentence pairs to compute a correlation")
     return {**correlations(pairs.scores, cosine_rows(first, second)), "pairs": len(pairs)}
+
+
+def encoder_mlp(encoder_path) -> dict:
+    """The SimCSE head saved beside a local encoder, for ``sts.pooling=cls_mlp``."""
+    mlp = load_mlp(encoder_path) if Path(str(encoder_path)).is_dir() else None
+    if mlp is None:
+        raise UserError(f"sts.pooling=cls_mlp: encoder.path '{encoder_path}' has no {MLP_FILE}")
+    return mlp
+
+
+def sts_pairs(cfg, split: str) -> Pairs:
+    """The pairs of ``split`` from ``cfg.sts.path`` (the demo data is generated on first use)."""
+    sts = cfg.sts
+    if str(sts.path) == str(cfg.data.get("sts_dir")):
+        ensure_demo_data(cfg.data)
+    return load_split(sts.path, split, sts.layout, sts.sample_size, sts.sample_seed)
+
+
+def evaluate(cfg, pairs: Pairs, split: str, tokenizer, model, mlp=None, out_dir=None) -> dict:
+    """Score ``model`` on ``pairs``; write the per-pair predictions into ``out_dir`` if given."""
+    sts = cfg.sts
+    first, second = embed_pairs(
+        pairs,
+        tokenizer,
+        model,
+        sts.pooling,
+        sts.batch_size,
+        sts.max_length,
+        mlp,
+        description=f"sts: encode {split}",
+    )
+    metrics = {**score_pairs(pairs, first, second), "split": split}
+    if out_dir is not None:
+        write_predictions(
+            Path(out_dir) / PREDICTIONS_FILE, pairs.scores, cosine_rows(first, second)
+        )
+    log.info("sts %s: pearson %.2f spearman %.2f", split, metrics["pearson"], metrics["spearman"])
+    return metrics
+
+
+def write_predictions(path: Path, gold: np.ndarray, cosine: np.ndarray) -> None:
+    rows = [f"{i},{g:.6g},{c:.6f}" for i, (g, c) in enumerate(zip(gold, cosine, strict=True))]
+    write_text_atomic(path, "\n".join(["index,gold,cosine", *rows]) + "\n")

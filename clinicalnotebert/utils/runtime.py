@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import sys
 
@@ -31,3 +32,11 @@ def resolve_device(name: str = "auto") -> str:
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def is_rank_zero() -> bool:
+    """True in the process that owns the run dir (every non-distributed run, rank 0 under DDP)."""
+    return all(
+        int(os.environ.get(var, 0)) == 0
+        for var in ("RANK", "LOCAL_RANK", "NODE_RANK", "SLURM_PROCID")
+    )

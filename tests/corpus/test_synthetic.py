@@ -21,8 +21,8 @@ from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from clinicalnotebert.corpus import synthetic
-from clinicalnotebert.corpus.synthetic import ensure_demo, generate_demo
+from clinicalnotebert.demo import generator as synthetic
+from clinicalnotebert.demo.generator import ensure_demo, generate_demo
 from clinicalnotebert.errors import UserError
 from tests.helpers import compose
 

@@ -5,7 +5,6 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
-from clinicalnotebert.data.masking import IGNORE_INDEX
 from clinicalnotebert.finetune.metrics import entity_scores
 from clinicalnotebert.finetune.ner import (
     encode_sentences,
@@ -16,7 +15,8 @@ from clinicalnotebert.finetune.ner import (
 )
 from clinicalnotebert.finetune.readers import TaggedSentence
 from clinicalnotebert.finetune.training import Context
-from clinicalnotebert.tokenizer import load_tokenizer
+from clinicalnotebert.models import IGNORE_INDEX
+from clinicalnotebert.models.tokenizer import load_tokenizer
 
 LABELS = ["O", "B-D", "I-D"]
 LABEL_IDS = {label: i for i, label in enumerate(LABELS)}

@@ -14,7 +14,7 @@ from clinicalnotebert.finetune.qa import (
     training_rows,
 )
 from clinicalnotebert.finetune.readers import Answer, Question
-from clinicalnotebert.tokenizer import load_tokenizer
+from clinicalnotebert.models.tokenizer import load_tokenizer
 from tests.finetune.files import write_squad
 
 FILLER = " ".join(f"word{i}" for i in range(40))

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from clinicalnotebert.__main__ import CONF_DIR, execute
+from clinicalnotebert.__main__ import execute
+from clinicalnotebert.config import CONF_DIR
 from clinicalnotebert.errors import UserError
-from clinicalnotebert.tasks.pipeline import stage_args
+from clinicalnotebert.pipeline.task import stage_args
 from tests.helpers import REPO, compose, last_json_line
 
 EXPERIMENTS = sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml"))

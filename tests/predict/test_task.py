@@ -121,7 +121,7 @@ def test_bad_settings(run_in_process, override, fragment):
 def test_grid_search_config(make_cfg):
     from hydra import compose, initialize_config_dir
 
-    from clinicalnotebert.__main__ import CONF_DIR
+    from clinicalnotebert.config import CONF_DIR
 
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         grid = compose(

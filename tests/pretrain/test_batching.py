@@ -7,8 +7,7 @@ import pytest
 import torch
 
 from clinicalnotebert.corpus.store import load_variant
-from clinicalnotebert.data.masking import MaskingSettings, WholeWordMasker
-from clinicalnotebert.data.pretrain import (
+from clinicalnotebert.pretrain.data import (
     BatchSettings,
     CorpusRows,
     MaskedBatches,
@@ -17,6 +16,7 @@ from clinicalnotebert.data.pretrain import (
     plan_batches,
     split_rows,
 )
+from clinicalnotebert.pretrain.masking import MaskingSettings, WholeWordMasker
 
 BY_COUNT = BatchSettings(sequences=16, tokens=None, group_batches=8, pad_to_multiple_of=1)
 

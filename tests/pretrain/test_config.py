@@ -42,7 +42,7 @@ def test_gpu_trainers_use_bf16_and_their_strategies(make_cfg):
 def test_slurm_launcher_is_submitit_with_one_task_per_gpu():
     from hydra import compose, initialize_config_dir
 
-    from clinicalnotebert.__main__ import CONF_DIR
+    from clinicalnotebert.config import CONF_DIR
 
     overrides = ["task=pretrain", "hydra/launcher=slurm", "hydra.launcher.gpus_per_node=4"]
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from clinicalnotebert.corpus.store import load_variant
-from clinicalnotebert.data.masking import IGNORE_INDEX, MaskingSettings, WholeWordMasker
-from clinicalnotebert.data.pretrain import CorpusRows
+from clinicalnotebert.pretrain.data import CorpusRows
+from clinicalnotebert.pretrain.masking import IGNORE_INDEX, MaskingSettings, WholeWordMasker
 
 SETTINGS = MaskingSettings(
     probability=0.15, mask_token_ratio=0.8, random_token_ratio=0.1, max_predictions=512

@@ -8,17 +8,17 @@ import torch
 from transformers import AutoModel, AutoModelForMaskedLM, AutoTokenizer, BertForMaskedLM
 
 from clinicalnotebert.corpus.store import load_variant
-from clinicalnotebert.data.masking import MaskingSettings, WholeWordMasker
-from clinicalnotebert.data.pretrain import CorpusRows
 from clinicalnotebert.errors import UserError
 from clinicalnotebert.models.bert import build_mlm_model, scratch_config
-from clinicalnotebert.models.pretraining import (
+from clinicalnotebert.pretrain.data import CorpusRows
+from clinicalnotebert.pretrain.masking import MaskingSettings, WholeWordMasker
+from clinicalnotebert.pretrain.module import (
     NTP_HEAD_FILE,
     ObjectiveSettings,
     OptimizerSettings,
     PretrainingModule,
 )
-from clinicalnotebert.tasks.pretrain import export_model
+from clinicalnotebert.pretrain.task import export_model
 
 OPTIMIZER = OptimizerSettings(6e-4, 0.01, (0.9, 0.999), 1e-6, 0.1, 10, None)
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from clinicalnotebert.corpus.store import load_variant
-from clinicalnotebert.data.pretrain import split_rows
+from clinicalnotebert.pretrain.data import split_rows
 from clinicalnotebert.utils.training import TokenThroughput
 from tests.pretrain.corpora import pretrain_args
 
@@ -122,7 +122,7 @@ def test_killed_run_resumes_at_the_right_step_with_the_same_data(
 
     killed = tmp_path / "killed"
     with monkeypatch.context() as patch:
-        patch.setattr("clinicalnotebert.tasks.pretrain.TokenThroughput", KilledAfterStep13)
+        patch.setattr("clinicalnotebert.pretrain.task.TokenThroughput", KilledAfterStep13)
         with pytest.raises(SimulatedKill):
             run_in_process(*args, output_dir=killed)
     assert not (killed / "model").exists() and not (killed / "metrics.json").exists()

@@ -27,7 +27,7 @@ def clinical_sentences(count: int, seed: int = 0) -> list[str]:
 @pytest.fixture(scope="session")
 def micro_encoder(tmp_path_factory) -> Path:
     """A random 2 x 128 BERT with its own WordPiece tokenizer (model=micro's shape)."""
-    from clinicalnotebert.tokenizer import save_tokenizer, train_wordpiece
+    from clinicalnotebert.models.tokenizer import save_tokenizer, train_wordpiece
 
     out = tmp_path_factory.mktemp("micro-encoder")
     tokenizer = train_wordpiece(clinical_sentences(400), vocab_size=256, min_frequency=1)

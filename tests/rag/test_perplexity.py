@@ -23,7 +23,7 @@ from clinicalnotebert.rag.perplexity import (
     score_text,
     sliding_windows,
 )
-from clinicalnotebert.tasks.rag import retrieve
+from clinicalnotebert.rag.task import retrieve
 from tests.rag.conftest import clinical_sentences
 
 MAX_LENGTH, STRIDE = 32, 12

@@ -7,11 +7,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from clinicalnotebert.demo import ensure_demo_data
 from clinicalnotebert.errors import UserError
 from clinicalnotebert.rag.datastore import WordBand, note_chunks
 from clinicalnotebert.rag.notes import scored_note_text
 from clinicalnotebert.rag.split import load_or_build_split
-from clinicalnotebert.tasks.tokenizer import resolve_data
 
 BUDGET = 6000
 
@@ -28,7 +28,7 @@ def demo_split(tmp_path_factory):
         "rag.max_chunks=null",
     ]
     cfg = compose([*overrides, f"rag.cache_dir={out / 'cache'}"], out)
-    resolve_data(cfg)
+    ensure_demo_data(cfg.data)
     split, reused = load_or_build_split(cfg.data, cfg.rag, Path(cfg.rag.cache_dir))
     again, reused_again = load_or_build_split(cfg.data, cfg.rag, Path(cfg.rag.cache_dir))
     notes = pd.read_csv(Path(cfg.data.mimic3_dir) / "NOTEEVENTS.csv", dtype=str)
@@ -73,7 +73,7 @@ def test_datastore_holds_exactly_the_other_patients_chunks(demo_split):
 
 def test_a_budget_that_takes_every_patient_leaves_no_datastore(make_cfg, tmp_path):
     cfg = make_cfg("task=rag", "rag.sample_words=100000000", f"rag.cache_dir={tmp_path}")
-    resolve_data(cfg)
+    ensure_demo_data(cfg.data)
     with pytest.raises(UserError, match="the datastore is empty"):
         load_or_build_split(cfg.data, cfg.rag, tmp_path)
     assert not list(tmp_path.glob("split-*"))  # nothing half-built looks complete

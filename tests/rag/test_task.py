@@ -12,7 +12,7 @@ from clinicalnotebert.errors import UserError
 from clinicalnotebert.io import read_json
 from clinicalnotebert.rag.lm import load_lm
 from clinicalnotebert.rag.split import Split
-from clinicalnotebert.tasks.rag import check_split
+from clinicalnotebert.rag.task import check_split
 from tests.helpers import assert_user_error
 
 # A small, fast demo: few test words, a sampled datastore and a briefly trained demo LM.

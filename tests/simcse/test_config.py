@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hydra import compose, initialize_config_dir
 
-from clinicalnotebert.__main__ import CONF_DIR
+from clinicalnotebert.config import CONF_DIR
 
 
 @pytest.mark.parametrize(

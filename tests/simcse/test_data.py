@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from clinicalnotebert.corpus.store import corpus_tokenizer, load_variant
-from clinicalnotebert.data.simcse import (
+from clinicalnotebert.models.tokenizer import load_tokenizer, save_tokenizer, train_wordpiece
+from clinicalnotebert.simcse.data import (
     PadCollator,
     first_distinct,
     lines_needed,
     same_tokenizer,
     simcse_lines,
 )
-from clinicalnotebert.tokenizer import load_tokenizer, save_tokenizer, train_wordpiece
 
 
 def test_lines_needed_is_the_reference_count_times_processes():

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from clinicalnotebert.models.simcse import (
+from clinicalnotebert.simcse.module import (
     RngState,
     contrastive_loss,
     set_dropout,

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from clinicalnotebert.errors import UserError
-from clinicalnotebert.sts.selection import (
+from clinicalnotebert.simcse.selection import (
     best_trial,
     read_trials,
     rows_csv,

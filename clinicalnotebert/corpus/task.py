@@ -27,10 +27,11 @@ from clinicalnotebert.corpus.prepare import (
     write_note_results,
 )
 from clinicalnotebert.corpus.readers import note_sources
+from clinicalnotebert.corpus.tokenizer import tokenizer_for_run
 from clinicalnotebert.corpus.variants import Band, SegmentGrouper
+from clinicalnotebert.demo import ensure_demo_data
 from clinicalnotebert.errors import UserError
 from clinicalnotebert.io import atomic_dir, write_json_atomic
-from clinicalnotebert.tasks.tokenizer import resolve_data, tokenizer_for_run
 from clinicalnotebert.utils.parallel import ordered_map
 from clinicalnotebert.utils.progress import progress
 
@@ -43,7 +44,7 @@ def run(cfg) -> dict:
     if prep.merge_from:
         meta = merge_corpora(shard_corpora(prep.merge_from), out_dir / "corpus")
         return {**meta["stats"], "shards": len(meta["merged_from"])}
-    resolve_data(cfg)
+    ensure_demo_data(cfg.data)
     sources = note_sources(cfg.data)
     excluded = read_subject_list(prep.exclude_subjects)
     shard = parse_shard(prep.shard)

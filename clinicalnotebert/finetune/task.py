@@ -69,9 +69,9 @@ def prepare_demo_data(cfg) -> None:
     if cfg.data.name != "demo":
         return
     if Path(cfg.finetune.path).resolve().is_relative_to(Path(cfg.data.root).resolve()):
-        from clinicalnotebert.tasks.tokenizer import resolve_data
+        from clinicalnotebert.demo import ensure_demo_data
 
-        resolve_data(cfg)
+        ensure_demo_data(cfg.data)
 
 
 class Tracker:

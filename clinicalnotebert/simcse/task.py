@@ -12,14 +12,13 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from clinicalnotebert.__main__ import is_rank_zero
-from clinicalnotebert.data.simcse import PadCollator, lines_needed, simcse_lines, simcse_loader
 from clinicalnotebert.io import write_text_atomic
 from clinicalnotebert.models.encoder import load_encoder
 from clinicalnotebert.models.export import CARD_FILE, model_card
 from clinicalnotebert.models.sentence_transformers_export import MLP_FILE, export_encoder
-from clinicalnotebert.models.simcse import SimCSEModule, SimCSESettings, set_dropout
-from clinicalnotebert.sts.selection import (
+from clinicalnotebert.simcse.data import PadCollator, lines_needed, simcse_lines, simcse_loader
+from clinicalnotebert.simcse.module import SimCSEModule, SimCSESettings, set_dropout
+from clinicalnotebert.simcse.selection import (
     best_trial,
     read_trials,
     rows_csv,
@@ -27,8 +26,8 @@ from clinicalnotebert.sts.selection import (
     swept_keys,
     trial_rows,
 )
-from clinicalnotebert.tasks.sts import evaluate, sts_pairs
-from clinicalnotebert.utils.runtime import seed_everything
+from clinicalnotebert.sts.evaluate import evaluate, sts_pairs
+from clinicalnotebert.utils.runtime import is_rank_zero, seed_everything
 from clinicalnotebert.utils.training import build_trainer
 
 log = logging.getLogger(__name__)

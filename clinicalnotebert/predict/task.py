@@ -17,12 +17,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from clinicalnotebert.demo import ensure_demo_data
 from clinicalnotebert.errors import UserError
 from clinicalnotebert.io import write_text_atomic
 from clinicalnotebert.predict import cohorts, hourly, notes
 from clinicalnotebert.predict.dataset import StayInputs, loader
 from clinicalnotebert.predict.metrics import BINARY_TASKS, mean_and_std, task_scores
-from clinicalnotebert.tasks.tokenizer import resolve_data
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +167,7 @@ def model_inputs(cfg, cohort: pd.DataFrame) -> tuple[StayInputs, dict, dict]:
 def run(cfg) -> dict:
     predict = cfg.predict
     check_settings(predict)
-    resolve_data(cfg)
+    ensure_demo_data(cfg.data)
     cohort = prediction_cohort(cfg)
     out_dir = Path(cfg.paths.output_dir)
     cohorts.write_cohort(cohort, out_dir / "cohort")

@@ -105,7 +105,7 @@ def check_stage_configs(stages: dict[str, list[str]]) -> None:
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
-    from clinicalnotebert.__main__ import CONF_DIR
+    from clinicalnotebert.config import CONF_DIR
 
     saved = GlobalHydra.instance().hydra if GlobalHydra.instance().is_initialized() else None
     GlobalHydra.instance().clear()

@@ -16,7 +16,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from clinicalnotebert.corpus.store import corpus_tokenizer, load_variant
-from clinicalnotebert.tokenizer import load_tokenizer
+from clinicalnotebert.models.tokenizer import load_tokenizer
 
 log = logging.getLogger(__name__)
 

@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from clinicalnotebert.demo import ensure_demo_data
 from clinicalnotebert.errors import UserError
 from clinicalnotebert.io import write_text_atomic
 from clinicalnotebert.models.encoder import POOLINGS, load_encoder
@@ -38,7 +39,6 @@ from clinicalnotebert.rag.perplexity import (
     sliding_windows,
 )
 from clinicalnotebert.rag.split import Split, load_or_build_split
-from clinicalnotebert.tasks.tokenizer import resolve_data
 from clinicalnotebert.utils.runtime import resolve_device
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def run(cfg) -> dict:
     encoder = encoder_setup(cfg, device, dtype)
     # A named LM is loaded before the data work, so that a bad one fails fast.
     lm = None if lm_ref == DEMO else load_lm(lm_ref, device, dtype)
-    resolve_data(cfg)
+    ensure_demo_data(cfg.data)
     cache_dir = Path(str(rag.cache_dir)).expanduser()
     split, split_reused = load_or_build_split(cfg.data, rag, cache_dir)
     check_split(split, rag.k)

@@ -16,8 +16,8 @@ import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from clinicalnotebert.data.masking import WholeWordMasker
 from clinicalnotebert.errors import UserError
+from clinicalnotebert.pretrain.masking import WholeWordMasker
 
 # Stream tags keep the random draws of different purposes independent for the same seed.
 SPLIT_STREAM, PLAN_STREAM, MASK_STREAM, VAL_STREAM = range(4)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-IGNORE_INDEX = -100  # label of a position that is not predicted (torch cross-entropy default)
+from clinicalnotebert.models import IGNORE_INDEX
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from clinicalnotebert.data.masking import IGNORE_INDEX
+from clinicalnotebert.models import IGNORE_INDEX
 from clinicalnotebert.utils.optim import decay_groups, warmup_steps
 
 NTP_HEAD_FILE = "note_type_head.safetensors"  # beside model.safetensors in an exported model/

@@ -1,1 +1,0 @@
-"""Datasets, batching and collators: whole-word masking and the pretraining DataModule."""

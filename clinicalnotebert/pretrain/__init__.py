@@ -1,0 +1,9 @@
+"""task=pretrain: MLM with whole-word masking (+ note-type prediction) (docs/pretrain.md).
+
+``masking`` (whole-word masker), ``data`` (length-grouped, resumable batches), ``module`` (the
+LightningModule and optimizer), ``card`` (export and model card), ``task`` (``run``).
+"""
+
+from clinicalnotebert.pretrain.task import run
+
+__all__ = ["run"]
