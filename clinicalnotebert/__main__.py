@@ -1,7 +1,9 @@
 """The one entrypoint: ``python -m clinicalnotebert task=NAME key=value ...`` (or ``clinicalnotebert``).
 
-Hydra composes ``conf/``; :func:`execute` calls ``run(cfg)`` of the stage package named by the task,
-writes the flat ``metrics.json`` into the run dir and prints it as the last line.
+Hydra composes ``conf/`` onto the typed schema (``clinicalnotebert.config``); :func:`execute`
+checks the sections, calls ``run(cfg)`` of the stage package named by the task and writes the
+flat ``metrics.json`` into the run dir. A bad command line is caught before Hydra starts (one
+``error:`` line, exit 2), for every job of a sweep.
 """
 
 from __future__ import annotations
@@ -13,26 +15,35 @@ from pathlib import Path
 from typing import Any
 
 import hydra
-from omegaconf import DictConfig, ListConfig
-from omegaconf.errors import InterpolationResolutionError, MissingMandatoryValue
+from omegaconf import DictConfig
+from omegaconf.errors import (
+    ConfigAttributeError,
+    ConfigKeyError,
+    InterpolationResolutionError,
+    MissingMandatoryValue,
+    OmegaConfBaseException,
+)
 
-from clinicalnotebert.config import CONF_DIR
+from clinicalnotebert.config import CONF_DIR, typed
 from clinicalnotebert.errors import UserError
 from clinicalnotebert.io import flatten_metrics, write_json_atomic
 from clinicalnotebert.utils.runtime import is_rank_zero
+
+MULTIRUN_FLAGS = ("-m", "--multirun")
 
 
 def execute(cfg: DictConfig) -> dict[str, Any]:
     """Run the task named by ``cfg.task.name`` and write its ``metrics.json``; return the metrics."""
     from clinicalnotebert.utils.runtime import finish_trackers, seed_everything
 
-    seed_everything(cfg.seed)
-    module = importlib.import_module(f"clinicalnotebert.{cfg.task.package}")
-    metrics_file = Path(cfg.paths.output_dir) / "metrics.json"
+    settings = typed(cfg)
+    seed_everything(settings.seed)
+    module = importlib.import_module(f"clinicalnotebert.{settings.task.package}")
+    metrics_file = Path(settings.paths.output_dir) / "metrics.json"
     if is_rank_zero():  # a rerun in the same dir: old scores must not outlive a failed rerun
         metrics_file.unlink(missing_ok=True)
     try:
-        metrics = flatten_metrics(module.run(cfg) or {})
+        metrics = flatten_metrics(module.run(settings) or {})
     finally:
         finish_trackers()
     if is_rank_zero():
@@ -59,96 +70,103 @@ def fail(message: str) -> None:
     sys.exit(2)
 
 
+def config_problem(exc: BaseException) -> str:
+    """One line for a composition error: the key and what is wrong with it."""
+    cause = exc
+    while cause.__cause__ is not None:
+        cause = cause.__cause__
+    key = getattr(cause, "full_key", None)
+    if isinstance(cause, ConfigKeyError | ConfigAttributeError) and key:
+        return f"unknown config key '{key}'"
+    if isinstance(cause, MissingMandatoryValue):
+        return f"missing required config value '{key}' (set it: {key}=...)"
+    if isinstance(cause, OmegaConfBaseException) and key:
+        # OmegaConf appends full_key / object_type lines to its message: the first line says it
+        return f"{key}: {str(cause.msg).splitlines()[0]}"
+    return one_line(cause if isinstance(cause, UserError) else exc)
+
+
+def job_prefix() -> str:
+    """``job N: `` inside a sweep, so that a failed job is named."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN:
+        return f"job {HydraConfig.get().job.num}: "
+    return ""
+
+
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def hydra_entry(cfg: DictConfig) -> float | None:
     try:
         metrics = execute(cfg)
         value = optimized_value(cfg, metrics)
-    except UserError as exc:
-        fail(one_line(exc))
-    except MissingMandatoryValue as exc:
-        fail(
-            f"missing required config value '{exc.full_key}' (set it on the command line: {exc.full_key}=...)"
-        )
-    except InterpolationResolutionError as exc:
-        fail(f"config value '{exc.full_key}' cannot be resolved: {one_line(exc)}")
+    except (UserError, MissingMandatoryValue, InterpolationResolutionError) as exc:
+        fail(job_prefix() + config_problem(exc))
     if is_rank_zero():
         print(json.dumps(metrics), flush=True)
     return value
 
 
-# Stage sections whose numbers and flags are checked against their defaults' types (trainer,
-# logger and hydra keys take mixed types, e.g. trainer.devices=auto).
-TYPED_SECTIONS = (
-    "prepare", "tokenizer", "pretrain", "simcse", "sts", "rag", "predict", "finetune", "report",
-    "pipeline", "model", "objective", "seq", "data",
-)  # fmt: skip
+# ---- the command line, checked before Hydra starts --------------------------------------------
 
 
-def override_key(override: str) -> str:
-    return override.split("=", 1)[0]
+def sweep_jobs(overrides: list[str]) -> list[list[str]]:
+    """Each job's overrides, in Hydra's job order, for the basic sweeper: the config's
+    ``hydra.sweeper.params`` first, then the command line. Sweeps that only a sampler can expand
+    (Optuna's intervals) are left out: their trials get the base config's check."""
+    from hydra import compose
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parser = OverridesParser.create()
+    parsed = parser.parse_overrides(overrides)
+    fixed = [o.input_line for o in parsed if not o.is_sweep_override()]
+    hydra_cfg = compose("config", overrides=fixed, return_hydra_config=True).hydra
+    params = dict(hydra_cfg.sweeper.get("params") or {})
+    if not str(hydra_cfg.sweeper.get("_target_", "")).endswith("BasicSweeper"):
+        params = {}
+    arguments = [f"{key}={value}" for key, value in params.items()] + overrides
+    try:
+        batches = BasicSweeper.split_arguments(parser.parse_overrides(arguments), None)
+    except Exception:  # a sweep type only a sampler understands
+        return [fixed]
+    return [job for batch in batches for job in batch]
 
 
-def is_value_override(cfg: DictConfig, override: str) -> bool:
-    """``section.key=value`` that sets a scalar of a stage section (not a group choice)."""
-    from omegaconf import OmegaConf
-
-    key = override_key(override)
-    if "=" not in override or key.startswith(("+", "~")) or "/" in key:
-        return False
-    if key.split(".")[0] not in TYPED_SECTIONS or "." not in key:
-        return False
-    value = OmegaConf.select(cfg, key, throw_on_resolution_failure=False)
-    return not isinstance(value, DictConfig | ListConfig)
-
-
-def check_value_types(cfg: DictConfig, defaults: DictConfig, overrides: list[str]) -> None:
-    """A number or flag given as text (``rag.k=abc``) fails here, not as a TypeError mid-run."""
-    from omegaconf import OmegaConf
-
-    for override in overrides:
-        key = override_key(override)
-        default = OmegaConf.select(defaults, key, throw_on_resolution_failure=False)
-        value = OmegaConf.select(cfg, key, throw_on_resolution_failure=False)
-        if value is None or default is None:
-            continue
-        if isinstance(default, bool) and not isinstance(value, bool):
-            fail(f"{key}: expected true or false")
-        numeric = isinstance(default, int | float) and not isinstance(default, bool)
-        if numeric and (isinstance(value, bool) or not isinstance(value, int | float)):
-            fail(f"{key}: expected a number")
-
-
-def validate_overrides(overrides: list[str]) -> None:
-    """Compose the config once before Hydra runs, so that a bad override is one ``error:`` line.
+def check_command_line(overrides: list[str], multirun: bool) -> None:
+    """Compose and check every job's config, so that a bad override is one ``error:`` line.
 
     Hydra reports composition errors as a multi-line message with exit status 1; the contract
-    is one line and status 2. Sweeps (``-m``) and Hydra flags are left to Hydra itself.
+    is one line and status 2, in a single run and in each job of a sweep alike.
     """
     from hydra import compose, initialize_config_dir
     from hydra.errors import HydraException, MissingConfigException
-    from omegaconf.errors import OmegaConfBaseException
 
-    try:
-        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-            cfg = compose(config_name="config", overrides=overrides, return_hydra_config=True)
-            plain = [o for o in overrides if is_value_override(cfg, o)]
-            if plain:  # a second composition only when there are values to check
-                groups = [o for o in overrides if o not in plain]
-                defaults = compose(config_name="config", overrides=groups)
-                check_value_types(cfg, defaults, plain)
-    except MissingConfigException as exc:
-        group, _, value = (exc.missing_cfg_file or "config").rpartition("/")
-        hint = f" (choose from: {', '.join(sorted(exc.options))})" if exc.options else ""
-        fail(f"unknown {group or 'config'} '{value}'{hint}")
-    except (HydraException, OmegaConfBaseException, ValueError) as exc:
-        fail(f"bad command line: {one_line(exc)}")
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        try:
+            jobs = sweep_jobs(overrides) if multirun else [overrides]
+        except (HydraException, OmegaConfBaseException, ValueError) as exc:
+            fail(f"bad command line: {config_problem(exc)}")
+        for number, job in enumerate(jobs):
+            shown = " ".join(o for o in job if not o.startswith("hydra."))
+            prefix = f"job {number} ({shown}): " if multirun else ""
+            try:
+                # paths.output_dir is Hydra's run dir, unknown before Hydra runs
+                typed(compose("config", overrides=[*job, "paths.output_dir=."]))
+            except MissingConfigException as exc:
+                group, _, value = (exc.missing_cfg_file or "config").rpartition("/")
+                hint = f" (choose from: {', '.join(sorted(exc.options))})" if exc.options else ""
+                fail(f"{prefix}unknown {group or 'config'} '{value}'{hint}")
+            except (HydraException, OmegaConfBaseException, UserError, ValueError) as exc:
+                fail(f"{prefix}{config_problem(exc)}")
 
 
 def main() -> None:
     args = sys.argv[1:]
-    if not any(arg.startswith("-") for arg in args):
-        validate_overrides(args)
+    flags = [arg for arg in args if arg.startswith("-")]
+    if all(flag in MULTIRUN_FLAGS for flag in flags):  # other Hydra flags: Hydra's own handling
+        check_command_line([arg for arg in args if arg not in flags], multirun=bool(flags))
     hydra_entry()
 
 

@@ -224,21 +224,21 @@ def note_sources(data_cfg) -> list[Callable[[], Iterator[list[RawNote]]]]:
     """
     if data_cfg.format == "csv":
         path = Path(str(data_cfg.path)).expanduser()
-        category_map = validate_category_map(dict(data_cfg.get("category_map") or {}))
+        category_map = validate_category_map(dict(data_cfg.category_map or {}))
         return [
             lambda: table_notes(
                 path,
                 data_cfg.text_column,
-                data_cfg.get("category_column"),
-                data_cfg.get("subject_column"),
+                data_cfg.category_column,
+                data_cfg.subject_column,
                 category_map,
             )
         ]
     sources: list[Callable[[], Iterator[list[RawNote]]]] = []
-    if data_cfg.get("mimic3_dir"):
+    if data_cfg.mimic3_dir:
         noteevents = find_table(data_cfg.mimic3_dir, "NOTEEVENTS")
         sources.append(lambda: mimic3_notes(noteevents))
-    if data_cfg.get("mimic4_note_dir"):
+    if data_cfg.mimic4_note_dir:
         for note_type in ("discharge", "radiology"):
             table = find_table(data_cfg.mimic4_note_dir, note_type)
             sources.append(lambda table=table, note_type=note_type: mimic4_notes(table, note_type))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import asdict
 from pathlib import Path
 
-from omegaconf import OmegaConf
-
+from clinicalnotebert.config import Config
 from clinicalnotebert.corpus.note_types import NOTE_TYPES
 from clinicalnotebert.corpus.prepare import (
     VARIANTS,
@@ -38,7 +38,7 @@ from clinicalnotebert.utils.progress import progress
 log = logging.getLogger(__name__)
 
 
-def run(cfg) -> dict:
+def run(cfg: Config) -> dict:
     prep = cfg.prepare
     out_dir = Path(cfg.paths.output_dir)
     if prep.merge_from:
@@ -49,7 +49,7 @@ def run(cfg) -> dict:
     excluded = read_subject_list(prep.exclude_subjects)
     shard = parse_shard(prep.shard)
     bands = {v: (prep.variants[v].min_tokens, prep.variants[v].max_tokens) for v in VARIANTS}
-    tokenizer, tokenizer_ref = tokenizer_for_run(cfg, out_dir, sources, excluded)
+    tokenizer, tokenizer_ref = tokenizer_for_run(cfg.tokenizer, prep, out_dir, sources, excluded)
     stats = PrepareStats()
     started = time.perf_counter()
 
@@ -113,7 +113,7 @@ def dropped_summary(stats: PrepareStats) -> str:
     return f"{stats.notes_read} notes read; dropped by reason: {reasons}"
 
 
-def corpus_meta(cfg, bands, tokenizer_recorded, vocab_size, stats, shard) -> dict:
+def corpus_meta(cfg: Config, bands, tokenizer_recorded, vocab_size, stats, shard) -> dict:
     return {
         "format": "clinicalnotebert-corpus/1",
         "tokenizer": tokenizer_recorded,
@@ -122,7 +122,7 @@ def corpus_meta(cfg, bands, tokenizer_recorded, vocab_size, stats, shard) -> dic
         "variants": {v: {"min_tokens": lo, "max_tokens": hi} for v, (lo, hi) in bands.items()},
         "data": cfg.data.name,
         "sentence_splitter": cfg.prepare.sentence_splitter,
-        "quirks": OmegaConf.to_container(cfg.prepare.quirks),
+        "quirks": asdict(cfg.prepare.quirks),
         "shard": list(shard) if shard else None,
         "stats": stats.metrics(),
     }

@@ -7,6 +7,8 @@ runs offline without credentialed data.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from clinicalnotebert.demo.generator import ensure_demo, generate_demo
 
 __all__ = ["ensure_demo", "ensure_demo_data", "generate_demo"]
@@ -15,4 +17,4 @@ __all__ = ["ensure_demo", "ensure_demo_data", "generate_demo"]
 def ensure_demo_data(data) -> None:
     """Generate the demo data on first use when the ``data`` section is the demo's."""
     if data.name == "demo":
-        ensure_demo(data)
+        ensure_demo(data if isinstance(data, Mapping) else vars(data))

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from clinicalnotebert.config import SplitLimits
 from clinicalnotebert.errors import UserError, require
 from clinicalnotebert.io import read_text_utf8, text_lines
 
@@ -41,7 +42,7 @@ def find_split_files(
     )
     files = sorted(p for p in directory.iterdir() if p.is_file() and p.suffix in extensions)
     return {
-        split: explicit_file(directory, split, explicit.get(split))
+        split: explicit_file(directory, split, getattr(explicit, split))
         or discovered_file(directory, split, files)
         for split in SPLIT_NAMES
     }
@@ -357,6 +358,6 @@ def parse_relations(items, spans: tuple[Span, ...], where: str) -> tuple[Relatio
     return tuple(parsed)
 
 
-def first_examples(splits: dict[str, list], max_examples: Mapping[str, Any]) -> dict[str, list]:
+def first_examples(splits: dict[str, list], max_examples: SplitLimits) -> dict[str, list]:
     """Each split cut to its first ``finetune.max_examples.<split>`` items (null: all)."""
-    return {split: items[: max_examples.get(split) or None] for split, items in splits.items()}
+    return {split: items[: getattr(max_examples, split) or None] for split, items in splits.items()}

@@ -20,7 +20,7 @@ from clinicalnotebert.finetune.training import Context, Outcome, Settings
 from clinicalnotebert.hub import resolve_pretrained
 from clinicalnotebert.io import atomic_dir, flatten_metrics, write_text_atomic
 from clinicalnotebert.utils.runtime import resolve_device
-from clinicalnotebert.utils.training import build_logger
+from clinicalnotebert.utils.training import TrainingSetup, build_logger
 
 TASKS = {
     "nli": "clinicalnotebert.finetune.nli:NliTask",
@@ -58,7 +58,7 @@ def checked_settings(lr, epochs, batch_size, key: str) -> Settings:
 
 def grid_settings(ft) -> list[Settings]:
     """Every combination of ``finetune.grid_values`` (comma-separated, as a sweep override)."""
-    values = [str(ft.grid_values[key]).split(",") for key in ("lr", "epochs", "batch_size")]
+    values = [str(getattr(ft.grid_values, key)).split(",") for key in ("lr", "epochs", "batch_size")]
     return [
         checked_settings(*point, key="finetune.grid_values") for point in itertools.product(*values)
     ]
@@ -78,7 +78,7 @@ class Tracker:
     """Training losses and final scores to the configured logger (numbers only, never text)."""
 
     def __init__(self, cfg):
-        self.logger = build_logger(cfg)
+        self.logger = build_logger(TrainingSetup.from_config(cfg))
         self.every = cfg.finetune.log_every_n_steps
         self.prefix = ""
 
@@ -145,7 +145,7 @@ def run(cfg) -> dict:
     cls = task_class(ft.task)
     prepare_demo_data(cfg)
     encoder = resolve_pretrained(cfg.encoder.path, "encoder.path")
-    ctx = Context(ft, encoder, resolve_device(ft.device), int(ft.seed))
+    ctx = Context(ft, encoder, resolve_device("auto"), int(ft.seed))
     task = cls(ctx)  # reads and tokenizes the data once, for every grid point
     tracker = Tracker(cfg)
     runner = run_grid if ft.grid else run_single

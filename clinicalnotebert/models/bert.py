@@ -13,6 +13,7 @@ import torch
 from transformers import BertConfig, BertModel
 from transformers.models.bert.modeling_bert import BertOnlyMLMHead, BertPreTrainedModel
 
+from clinicalnotebert.config import ModelConfig
 from clinicalnotebert.errors import UserError
 from clinicalnotebert.hub import from_pretrained_quietly, resolve_pretrained
 from clinicalnotebert.models.tokenizer import padded_vocab_size
@@ -53,14 +54,9 @@ class BertWithPoolerForMaskedLM(BertPreTrainedModel):
         self.cls.predictions.bias = new_embeddings.bias
 
 
-def scratch_config(model_cfg, tokenizer, tie_decoder: bool) -> BertConfig:
+def scratch_config(model_cfg: ModelConfig, tokenizer, tie_decoder: bool) -> BertConfig:
     """``BertConfig`` of a ``model=`` size, the vocabulary padded to a multiple of 64."""
-    fields = {key: model_cfg[key] for key in ARCHITECTURE_KEYS}
-    if fields["hidden_size"] % fields["num_attention_heads"]:
-        raise UserError(
-            f"model.hidden_size {fields['hidden_size']} is not a multiple of "
-            f"model.num_attention_heads {fields['num_attention_heads']}"
-        )
+    fields = {key: getattr(model_cfg, key) for key in ARCHITECTURE_KEYS}
     return BertConfig(
         vocab_size=padded_vocab_size(len(tokenizer)),
         pad_token_id=tokenizer.pad_token_id,
@@ -125,10 +121,10 @@ def load_pretrained(init_from, tokenizer, tie_decoder: bool):
     return model, new
 
 
-def build_mlm_model(model_cfg, tokenizer, tie_decoder: bool):
+def build_mlm_model(model_cfg: ModelConfig, tokenizer, tie_decoder: bool):
     """``(model, new_weight_names)``: ``model.init_from`` when set, else the configured size from
     scratch (every weight new)."""
-    if model_cfg.get("init_from"):
+    if model_cfg.init_from:
         return load_pretrained(model_cfg.init_from, tokenizer, tie_decoder)
     model = BertWithPoolerForMaskedLM(scratch_config(model_cfg, tokenizer, tie_decoder))
     log.info("model=%s from scratch: %d parameters", model_cfg.size, count_parameters(model))

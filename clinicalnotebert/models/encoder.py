@@ -11,12 +11,12 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from clinicalnotebert.config import POOLINGS
 from clinicalnotebert.errors import UserError
 from clinicalnotebert.hub import from_pretrained_quietly, resolve_pretrained
 from clinicalnotebert.models.tokenizer import load_tokenizer
 from clinicalnotebert.utils.progress import progress
 
-POOLINGS = ("cls", "mean")
 log = logging.getLogger(__name__)
 
 

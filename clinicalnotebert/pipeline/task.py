@@ -16,8 +16,7 @@ import threading
 import time
 from pathlib import Path
 
-from omegaconf import OmegaConf
-
+from clinicalnotebert.config import CONF_DIR, Config
 from clinicalnotebert.errors import UserError
 from clinicalnotebert.io import read_json, write_json_atomic
 
@@ -25,11 +24,11 @@ log = logging.getLogger(__name__)
 STAGE_FILE = "stage.json"
 
 
-def user_overrides(cfg) -> list[str]:
+def user_overrides(cfg: Config) -> list[str]:
     """The pipeline's own command-line overrides, passed on to every stage."""
     from hydra.core.hydra_config import HydraConfig
 
-    recorded = cfg.pipeline.get("overrides")
+    recorded = cfg.pipeline.overrides
     if recorded is not None:
         return list(recorded)
     if not HydraConfig.initialized():
@@ -38,9 +37,9 @@ def user_overrides(cfg) -> list[str]:
     return [o for o in HydraConfig.get().overrides.task if not o.lstrip("+~").startswith(dropped)]
 
 
-def stage_args(cfg, run_dir: Path) -> dict[str, list[str]]:
+def stage_args(cfg: Config, run_dir: Path) -> dict[str, list[str]]:
     """Each stage's arguments with ``{stage}`` references resolved to run dirs."""
-    stages = OmegaConf.to_container(cfg.pipeline.stages, resolve=True)
+    stages = cfg.pipeline.stages
     names = list(cfg.pipeline.run or stages)
     unknown = [n for n in names if n not in stages]
     if unknown:
@@ -105,8 +104,6 @@ def check_stage_configs(stages: dict[str, list[str]]) -> None:
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
-    from clinicalnotebert.config import CONF_DIR
-
     saved = GlobalHydra.instance().hydra if GlobalHydra.instance().is_initialized() else None
     GlobalHydra.instance().clear()
     try:
@@ -134,7 +131,7 @@ def unset_paths(stages: dict[str, list[str]]) -> list[str]:
     ]
 
 
-def run(cfg) -> dict:
+def run(cfg: Config) -> dict:
     run_dir = Path(cfg.paths.output_dir)
     common = user_overrides(cfg)
     stages = {name: [*common, *args] for name, args in stage_args(cfg, run_dir).items()}

@@ -21,9 +21,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from clinicalnotebert.cache import entry_dir, file_identity, load_or_build
+from clinicalnotebert.config import PredictConfig
 from clinicalnotebert.corpus.readers import find_table, read_csv_batches
 from clinicalnotebert.errors import UserError
-from clinicalnotebert.io import atomic_dir, write_json_atomic
 from clinicalnotebert.predict.cohorts import read_table
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 EVENT_ROWS_PER_BATCH = 200_000
 
 CACHE_VERSION = 1
+GRID_FILE = "grid.npz"
 H5_KEY = "vitals_labs"
 # MIMIC-Extract's unit conversions: (LEVEL1 contains, unit in LEVEL1 or VALUEUOM, value test, how).
 UNIT_CONVERSIONS = (
@@ -382,9 +384,9 @@ def quiet_empty_slices():
 # Cached grid of a cohort
 
 
-def source_files(cfg) -> list[Path]:
+def source_files(predict: PredictConfig) -> list[Path]:
     """The files the grid is computed from (their identities key the cache)."""
-    hourly = cfg.predict.hourly
+    hourly = predict.hourly
     if hourly.h5_path:
         path = Path(str(hourly.h5_path)).expanduser()
         if not path.is_file():
@@ -395,43 +397,40 @@ def source_files(cfg) -> list[Path]:
             "predict.hourly.extract_dir is not set (MIMIC-Extract's itemid_to_variable_map.csv "
             "and variable_ranges.csv), nor predict.hourly.h5_path"
         )
-    return [find_table(cfg.predict.mimic3_dir, name) for name in ("CHARTEVENTS", "LABEVENTS")] + [
+    return [find_table(predict.mimic3_dir, name) for name in ("CHARTEVENTS", "LABEVENTS")] + [
         find_table(hourly.extract_dir, name)
         for name in ("itemid_to_variable_map", "variable_ranges")
     ]
 
 
-def grid_for_cohort(cfg, cohort: pd.DataFrame, cohort_key: str) -> HourlyGrid:
-    """The cohort's raw hourly grid, from the cache or computed now."""
-    from clinicalnotebert.cache import digest, file_identity
+def load_grid(directory: Path) -> HourlyGrid:
+    with np.load(directory / GRID_FILE) as arrays:
+        return HourlyGrid([str(v) for v in arrays["variables"]], arrays["mean"], arrays["count"])
 
-    predict, hourly = cfg.predict, cfg.predict.hourly
+
+def grid_for_cohort(
+    predict: PredictConfig, cache_dir, cohort: pd.DataFrame, cohort_key: str
+) -> HourlyGrid:
+    """The cohort's raw hourly grid, from the cache or computed now."""
+    hourly = predict.hourly
     hours = int(predict.window_hours)
     parts = {
         "version": CACHE_VERSION,
         "cohort": cohort_key,
         "hours": hours,
         "lab_lookback_hours": hourly.lab_lookback_hours,
-        "sources": [file_identity(path) for path in source_files(cfg)],
+        "sources": [file_identity(path) for path in source_files(predict)],
     }
-    directory = Path(cfg.paths.cache_dir) / "predict" / "hourly" / digest(parts)
-    if hourly.cache and (directory / "meta.json").is_file():
-        log.info("predict: hourly signals from the cache %s", directory)
-        arrays = np.load(directory / "grid.npz")
-        return HourlyGrid([str(v) for v in arrays["variables"]], arrays["mean"], arrays["count"])
-    if hourly.h5_path:
-        grid = h5_grid(hourly.h5_path, cohort, hours)
-    else:
-        grid = events_grid(
-            predict.mimic3_dir, hourly.extract_dir, cohort, hours, hourly.lab_lookback_hours
-        )
-    if hourly.cache:
-        with atomic_dir(directory) as tmp:
-            np.savez(
-                tmp / "grid.npz",
-                variables=np.array(grid.variables),
-                mean=grid.mean,
-                count=grid.count,
+
+    def build(out: Path) -> None:
+        if hourly.h5_path:
+            grid = h5_grid(hourly.h5_path, cohort, hours)
+        else:
+            grid = events_grid(
+                predict.mimic3_dir, hourly.extract_dir, cohort, hours, hourly.lab_lookback_hours
             )
-            write_json_atomic(tmp / "meta.json", parts)
-    return grid
+        variables = np.array(grid.variables)
+        np.savez(out / GRID_FILE, variables=variables, mean=grid.mean, count=grid.count)
+
+    directory = entry_dir(Path(str(cache_dir)) / "predict", "hourly", parts)
+    return load_or_build(directory, parts, build, load_grid, hourly.cache)[0]

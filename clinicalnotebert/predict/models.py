@@ -19,6 +19,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
+from clinicalnotebert.config import PredictConfig
 from clinicalnotebert.predict.metrics import validation_score
 
 
@@ -115,10 +116,9 @@ class Classifier(nn.Module):
 
 
 def build_classifier(
-    cfg, n_classes: int, note_dim: int | None, x_mean: np.ndarray | None
+    predict: PredictConfig, n_classes: int, note_dim: int | None, x_mean: np.ndarray | None
 ) -> Classifier:
     """The classifier of ``predict.modality`` with the configured sizes."""
-    predict = cfg.predict
     hidden_txt, hidden_ts = predict.hidden_txt, predict.hidden_ts
     if predict.hidden_size is not None:  # the tuned size (SPEC §6.7): text and fusion tune H_txt
         if predict.modality == "struct":

@@ -7,13 +7,12 @@ excluded, exact duplicates dropped, cleaned, and kept with at least ``min_words`
 
 Each note becomes one vector: truncated at ``max_length`` tokens as the reference (``truncate``),
 or split into ``max_length`` pieces whose vectors are averaged (``chunk``, reads the whole note).
-Vectors are cached under ``<cache>/predict/notes/<key>/`` where the key covers the encoder's files,
+Vectors are cached under ``<cache>/predict/notes-<key>/`` where the key covers the encoder's files,
 pooling, length handling, window, cohort and NOTEEVENTS file; the cache holds no text.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from dataclasses import dataclass
@@ -22,15 +21,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from clinicalnotebert.cache import digest, file_identity
+from clinicalnotebert.cache import encoder_fingerprint, entry_dir, file_identity, load_or_build
+from clinicalnotebert.config import PredictConfig, PredictNotesConfig
 from clinicalnotebert.corpus.readers import find_table, read_csv_batches
 from clinicalnotebert.errors import UserError
-from clinicalnotebert.io import atomic_dir, write_json_atomic
 
 log = logging.getLogger(__name__)
 
 CACHE_VERSION = 1
-LENGTH_MODES = ("truncate", "chunk")
+VECTORS_FILE = "vectors.npz"
 EXCLUDED_CATEGORY = "discharge summary"
 DEID_PLACEHOLDER = re.compile(r"\[\*\*.*?\*\*\]", re.DOTALL)
 NOTE_COLUMNS = {
@@ -104,14 +103,10 @@ def chunk_texts(texts: list[str], tokenizer, max_length: int) -> tuple[list[str]
     return pieces, np.asarray(owners)
 
 
-def encode_notes(texts: list[str], tokenizer, model, notes_cfg) -> np.ndarray:
+def encode_notes(texts: list[str], tokenizer, model, notes_cfg: PredictNotesConfig) -> np.ndarray:
     """One vector per note (float32), truncated or chunk-averaged as configured."""
     from clinicalnotebert.models.encoder import encode_texts
 
-    if notes_cfg.length_mode not in LENGTH_MODES:
-        raise UserError(
-            f"predict.notes.length_mode '{notes_cfg.length_mode}' is not one of {', '.join(LENGTH_MODES)}"
-        )
     args = {
         "pooling": notes_cfg.pooling,
         "batch_size": notes_cfg.batch_size,
@@ -130,20 +125,6 @@ def encode_notes(texts: list[str], tokenizer, model, notes_cfg) -> np.ndarray:
 
 # --------------------------------------------------------------------------------------------
 # The cache
-
-
-def encoder_fingerprint(path_or_id) -> str:
-    """A digest of a local encoder's files (contents), or the hub id itself."""
-    path = Path(str(path_or_id)).expanduser()
-    if not path.is_dir():
-        return f"hub:{path_or_id}"
-    hasher = hashlib.sha256()
-    for file in sorted(p for p in path.iterdir() if p.is_file()):
-        hasher.update(file.name.encode())
-        with open(file, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                hasher.update(block)
-    return hasher.hexdigest()[:16]
 
 
 @dataclass
@@ -170,27 +151,21 @@ class NoteVectors:
         return [self.vectors[rows] for rows in groups]
 
 
-def load_cached(directory: Path) -> NoteVectors | None:
-    if not (directory / "meta.json").is_file():
-        return None
-    arrays = np.load(directory / "vectors.npz")
-    return NoteVectors(arrays["hadm_ids"], arrays["vectors"])
+def load_vectors(directory: Path) -> NoteVectors:
+    with np.load(directory / VECTORS_FILE) as arrays:
+        return NoteVectors(arrays["hadm_ids"], arrays["vectors"])
 
 
-def save_cached(directory: Path, notes: NoteVectors, parts: dict) -> None:
-    with atomic_dir(directory) as tmp:
-        np.savez(tmp / "vectors.npz", hadm_ids=notes.hadm_ids, vectors=notes.vectors)
-        write_json_atomic(tmp / "meta.json", {**parts, "notes": len(notes.hadm_ids)})
-
-
-def note_vectors(cfg, cohort: pd.DataFrame, cohort_key: str) -> NoteVectors:
-    """The cohort's note vectors: from the cache, or extracted and encoded now."""
-    predict = cfg.predict
+def note_vectors(
+    predict: PredictConfig, encoder, cache_dir, cohort: pd.DataFrame, cohort_key: str
+) -> NoteVectors:
+    """The cohort's note vectors: from the cache, or extracted and encoded now (no text is
+    stored, only vectors and admission ids)."""
     notes_cfg = predict.notes
     noteevents = find_table(predict.mimic3_dir, "NOTEEVENTS")
     parts = {
         "version": CACHE_VERSION,
-        "encoder": encoder_fingerprint(cfg.encoder.path),
+        "encoder": encoder_fingerprint(encoder),
         "pooling": notes_cfg.pooling,
         "max_length": notes_cfg.max_length,
         "length_mode": notes_cfg.length_mode,
@@ -199,29 +174,29 @@ def note_vectors(cfg, cohort: pd.DataFrame, cohort_key: str) -> NoteVectors:
         "cohort": cohort_key,
         "noteevents": file_identity(noteevents),
     }
-    directory = Path(cfg.paths.cache_dir) / "predict" / "notes" / digest(parts)
-    cached = load_cached(directory) if notes_cfg.cache else None
-    if cached is not None:
-        log.info("predict: note vectors from the cache %s", directory)
-        return cached
-    notes = encode_cohort_notes(cfg, cohort, noteevents)
-    if notes_cfg.cache:
-        save_cached(directory, notes, parts)
-    return notes
+
+    def build(out: Path) -> None:
+        notes = encode_cohort_notes(predict, encoder, cohort, noteevents)
+        np.savez(out / VECTORS_FILE, hadm_ids=notes.hadm_ids, vectors=notes.vectors)
+
+    directory = entry_dir(Path(str(cache_dir)) / "predict", "notes", parts)
+    return load_or_build(directory, parts, build, load_vectors, notes_cfg.cache)[0]
 
 
-def encode_cohort_notes(cfg, cohort: pd.DataFrame, noteevents: Path) -> NoteVectors:
+def encode_cohort_notes(
+    predict: PredictConfig, encoder, cohort: pd.DataFrame, noteevents: Path
+) -> NoteVectors:
     from clinicalnotebert.models.encoder import load_encoder
     from clinicalnotebert.utils.runtime import resolve_device
 
-    if cfg.encoder.path is None:
+    if encoder is None:
         raise UserError(
             "encoder.path is not set (predict.modality=text/both encodes notes with it)"
         )
-    notes_cfg = cfg.predict.notes
+    notes_cfg = predict.notes
     intimes = cohort.drop_duplicates("HADM_ID").set_index("HADM_ID")["INTIME"]
-    notes = extract_notes(noteevents, intimes, cfg.predict.window_hours, notes_cfg.min_words)
-    tokenizer, model = load_encoder(cfg.encoder.path, device=resolve_device(cfg.predict.device))
+    notes = extract_notes(noteevents, intimes, predict.window_hours, notes_cfg.min_words)
+    tokenizer, model = load_encoder(encoder, device=resolve_device(predict.device))
     texts = notes["CLEAN_TEXT"].tolist()
     vectors = (
         encode_notes(texts, tokenizer, model, notes_cfg)

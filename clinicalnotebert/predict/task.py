@@ -1,4 +1,4 @@
-"""task=predict: clinical prediction from notes, hourly signals, or both (SPEC §6).
+"""task=predict: clinical prediction from notes, hourly signals, or both (docs/predict.md).
 
 Builds (or loads) the cohort, encodes the window's notes with ``encoder.path`` and/or prepares the
 hourly signals, trains one model per seed with early stopping on the validation score, and
@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from clinicalnotebert import sweeps
+from clinicalnotebert.config import Config, PredictConfig, load_run_config, typed
 from clinicalnotebert.demo import ensure_demo_data
 from clinicalnotebert.errors import UserError
 from clinicalnotebert.io import write_text_atomic
@@ -26,28 +28,10 @@ from clinicalnotebert.predict.metrics import BINARY_TASKS, mean_and_std, task_sc
 
 log = logging.getLogger(__name__)
 
-MODALITIES = ("text", "struct", "both")
+SELECT_METRIC = "val.score.mean"  # what the tuning configs optimise
 
 
-def check_settings(predict) -> None:
-    if predict.task not in cohorts.LABEL_COLUMNS:
-        raise UserError(
-            f"predict.task '{predict.task}' is not one of {', '.join(cohorts.LABEL_COLUMNS)}"
-        )
-    if predict.modality not in MODALITIES:
-        raise UserError(
-            f"predict.modality '{predict.modality}' is not one of {', '.join(MODALITIES)}"
-        )
-    if not predict.seeds:
-        raise UserError("predict.seeds is empty: give at least one seed")
-    if predict.window_hours <= 0 or int(predict.window_hours) != predict.window_hours:
-        raise UserError(
-            f"predict.window_hours must be a positive whole number (got {predict.window_hours})"
-        )
-
-
-def prediction_cohort(cfg) -> pd.DataFrame:
-    predict = cfg.predict
+def prediction_cohort(predict: PredictConfig) -> pd.DataFrame:
     if predict.cohort.path:
         cohort = cohorts.load_cohort(predict.cohort.path, predict.task, predict.allow_pickle)
     else:
@@ -58,14 +42,15 @@ def prediction_cohort(cfg) -> pd.DataFrame:
     return cohort.reset_index(drop=True)
 
 
-def text_inputs(cfg, cohort: pd.DataFrame, key: str) -> tuple[list[np.ndarray], dict]:
-    vectors = notes.note_vectors(cfg, cohort, key)
+def text_inputs(cfg: Config, cohort: pd.DataFrame, key: str) -> tuple[list[np.ndarray], dict]:
+    predict = cfg.predict
+    vectors = notes.note_vectors(predict, cfg.encoder.path, cfg.paths.cache_dir, cohort, key)
     if len(vectors.hadm_ids) == 0:
         raise UserError(
-            f"NOTEEVENTS in '{cfg.predict.mimic3_dir}' has no note of the cohort's admissions "
-            f"within {cfg.predict.window_hours} h of INTIME (predict.modality=struct needs none)"
+            f"NOTEEVENTS in '{predict.mimic3_dir}' has no note of the cohort's admissions "
+            f"within {predict.window_hours} h of INTIME (predict.modality=struct needs none)"
         )
-    if cfg.predict.notes.standardize:
+    if predict.notes.standardize:
         train_hadms = cohort.loc[cohort["SPLIT"] == "train", "HADM_ID"]
         vectors = vectors.standardized(np.isin(vectors.hadm_ids, train_hadms))
     per_stay = vectors.per_admission(cohort["HADM_ID"].tolist())
@@ -77,20 +62,24 @@ def text_inputs(cfg, cohort: pd.DataFrame, key: str) -> tuple[list[np.ndarray], 
     return per_stay, stats
 
 
-def struct_inputs(cfg, cohort: pd.DataFrame, key: str) -> tuple[np.ndarray, np.ndarray, dict]:
+def struct_inputs(
+    predict: PredictConfig, cache_dir, cohort: pd.DataFrame, key: str
+) -> tuple[np.ndarray, np.ndarray, dict]:
     """Features (stays, hours, 3V) and GRU-D's X_mean, standardised with the training stays."""
-    if not cfg.predict.hourly.h5_path:  # events are placed between INTIME and OUTTIME
-        cohort = cohorts.add_outtimes(cohort, cfg.predict.mimic3_dir)
-    grid = hourly.grid_for_cohort(cfg, cohort, key)
+    if not predict.hourly.h5_path:  # events are placed between INTIME and OUTTIME
+        cohort = cohorts.add_outtimes(cohort, predict.mimic3_dir)
+    grid = hourly.grid_for_cohort(predict, cache_dir, cohort, key)
     train = (cohort["SPLIT"] == "train").to_numpy()
     features = hourly.impute(
-        hourly.standardize(grid, train), grid.count, cfg.predict.hourly.unmeasured_hours
+        hourly.standardize(grid, train), grid.count, predict.hourly.unmeasured_hours
     )
     stats = {"variables": len(grid.variables), "measured_fraction": float((grid.count > 0).mean())}
     return features, hourly.empirical_mean(features, train), stats
 
 
-def train_one_seed(cfg, seed: int, splits: dict[str, StayInputs], n_classes: int, note_dim, x_mean):
+def train_one_seed(
+    cfg: Config, seed: int, splits: dict[str, StayInputs], n_classes: int, note_dim, x_mean
+):
     """Fit with early stopping; return the best val score, the best checkpoint's test
     probabilities and the number of epochs run."""
     import torch
@@ -98,11 +87,11 @@ def train_one_seed(cfg, seed: int, splits: dict[str, StayInputs], n_classes: int
 
     from clinicalnotebert.predict.models import PredictionModule, build_classifier
     from clinicalnotebert.utils.runtime import seed_everything
-    from clinicalnotebert.utils.training import build_logger, build_trainer
+    from clinicalnotebert.utils.training import TrainingSetup, build_logger, build_trainer
 
     predict = cfg.predict
     seed_everything(seed)
-    model = build_classifier(cfg, n_classes, note_dim, x_mean)
+    model = build_classifier(predict, n_classes, note_dim, x_mean)
     module = PredictionModule(model, predict.task, predict.lr, predict.weight_decay)
     checkpoints = Path(cfg.paths.output_dir) / "checkpoints" / f"seed-{seed}"
     shutil.rmtree(checkpoints, ignore_errors=True)  # a reused run dir: "best" must be this fit's
@@ -114,10 +103,11 @@ def train_one_seed(cfg, seed: int, splits: dict[str, StayInputs], n_classes: int
         save_weights_only=True,
     )
     stopping = EarlyStopping(monitor="val/score", mode="max", patience=predict.patience)
+    setup = TrainingSetup.from_config(cfg)
     trainer = build_trainer(
-        cfg,
+        setup,
         [checkpoint, stopping],
-        logger=build_logger(cfg, name="predict", version=f"seed-{seed}"),
+        logger=build_logger(setup, name="predict", version=f"seed-{seed}"),
         max_epochs=predict.max_epochs,
         num_sanity_val_steps=0,
     )
@@ -149,7 +139,7 @@ def write_predictions(
     write_text_atomic(path, out.to_csv(index=False))
 
 
-def model_inputs(cfg, cohort: pd.DataFrame) -> tuple[StayInputs, dict, dict]:
+def model_inputs(cfg: Config, cohort: pd.DataFrame) -> tuple[StayInputs, dict, dict]:
     """Every stay's labels, note vectors and/or hourly features; the models' input sizes
     (``note_dim``, ``x_mean``); and statistics for the metrics."""
     predict = cfg.predict
@@ -160,15 +150,39 @@ def model_inputs(cfg, cohort: pd.DataFrame) -> tuple[StayInputs, dict, dict]:
         inputs.notes, stats["notes"] = text_inputs(cfg, cohort, key)
         sizes["note_dim"] = stats["notes"]["dim"]
     if predict.modality in ("struct", "both"):
-        inputs.signals, sizes["x_mean"], stats["hourly"] = struct_inputs(cfg, cohort, key)
+        inputs.signals, sizes["x_mean"], stats["hourly"] = struct_inputs(
+            predict, cfg.paths.cache_dir, cohort, key
+        )
     return inputs, sizes, stats
 
 
-def run(cfg) -> dict:
+def run(cfg: Config) -> dict:
+    if cfg.predict.select_from:
+        return select_and_rerun(cfg)
+    return train_and_test(cfg)
+
+
+def select_and_rerun(cfg: Config) -> dict:
+    """The best job of a tuning sweep (by ``val.score.mean``), rerun here with this run's
+    ``predict.seeds`` for its test scores; ``selection.csv`` lists every job."""
+    source = cfg.predict.select_from
+    jobs = sweeps.read_jobs(source, "predict.select_from")
+    best = sweeps.best_job(jobs, SELECT_METRIC, f"predict.select_from '{source}'")
+    sweeps.write_trials(
+        Path(cfg.paths.output_dir), sweeps.trial_rows(jobs, [SELECT_METRIC], best)
+    )
+    chosen = load_run_config(best.config_file)
+    chosen.paths = cfg.paths
+    chosen.predict.seeds = cfg.predict.seeds
+    chosen.predict.select_from = None
+    log.info("predict selection: best job %s of %d", best.name, len(jobs))
+    return {"selection": sweeps.summary(jobs, best, SELECT_METRIC), **train_and_test(typed(chosen))}
+
+
+def train_and_test(cfg: Config) -> dict:
     predict = cfg.predict
-    check_settings(predict)
     ensure_demo_data(cfg.data)
-    cohort = prediction_cohort(cfg)
+    cohort = prediction_cohort(predict)
     out_dir = Path(cfg.paths.output_dir)
     cohorts.write_cohort(cohort, out_dir / "cohort")
     inputs, sizes, stats = model_inputs(cfg, cohort)

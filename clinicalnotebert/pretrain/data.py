@@ -16,19 +16,12 @@ import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
+from clinicalnotebert.config import PretrainBatch
 from clinicalnotebert.errors import UserError
 from clinicalnotebert.pretrain.masking import WholeWordMasker
 
 # Stream tags keep the random draws of different purposes independent for the same seed.
 SPLIT_STREAM, PLAN_STREAM, MASK_STREAM, VAL_STREAM = range(4)
-
-
-@dataclass(frozen=True)
-class BatchSettings:
-    sequences: int  # sequences per micro-batch (used when tokens is None)
-    tokens: int | None  # padded-token budget per micro-batch, instead of a sequence count
-    group_batches: int  # micro-batches per length-sorted group (more: less padding, less mixing)
-    pad_to_multiple_of: int
 
 
 def padded_width(length: np.ndarray | int, multiple: int) -> np.ndarray | int:
@@ -42,7 +35,7 @@ def split_rows(count: int, val_fraction: float, val_max: int, seed: int):
     return np.sort(order[val_count:]), np.sort(order[:val_count])
 
 
-def cut_sorted(lengths: np.ndarray, settings: BatchSettings) -> list[slice]:
+def cut_sorted(lengths: np.ndarray, settings: PretrainBatch) -> list[slice]:
     """Slices of consecutive positions of ``lengths`` (sorted longest first) forming micro-batches."""
     if settings.tokens is None:
         step = settings.sequences
@@ -56,14 +49,14 @@ def cut_sorted(lengths: np.ndarray, settings: BatchSettings) -> list[slice]:
     return slices
 
 
-def group_size(lengths: np.ndarray, settings: BatchSettings) -> int:
+def group_size(lengths: np.ndarray, settings: PretrainBatch) -> int:
     if settings.tokens is None:
         return settings.sequences * settings.group_batches
     per_batch = max(1, settings.tokens // max(1, int(lengths.mean())))
     return per_batch * settings.group_batches
 
 
-def plan_batches(lengths: np.ndarray, settings: BatchSettings, rng) -> list[np.ndarray]:
+def plan_batches(lengths: np.ndarray, settings: PretrainBatch, rng) -> list[np.ndarray]:
     """Positions into ``lengths`` per micro-batch: shuffled, length-sorted within groups of
     ``group_batches`` micro-batches (so batches pad little), then the batches shuffled."""
     order = rng.permutation(len(lengths))
@@ -76,7 +69,7 @@ def plan_batches(lengths: np.ndarray, settings: BatchSettings, rng) -> list[np.n
     return [batches[i] for i in rng.permutation(len(batches))]
 
 
-def sorted_batches(lengths: np.ndarray, settings: BatchSettings) -> list[np.ndarray]:
+def sorted_batches(lengths: np.ndarray, settings: PretrainBatch) -> list[np.ndarray]:
     """Fixed length-sorted micro-batches (validation: no randomness needed)."""
     order = np.argsort(-lengths, kind="stable")
     return [order[part] for part in cut_sorted(lengths[order], settings)]
@@ -122,7 +115,7 @@ class SplitView:
 
     rows: np.ndarray  # corpus rows of the split
     lengths: np.ndarray  # their token counts
-    settings: BatchSettings
+    settings: PretrainBatch
     seed: int
     rank: int = 0
     world_size: int = 1
@@ -191,13 +184,6 @@ class CountFrom(Sampler[int]):
         return itertools.count(self.start)
 
 
-@dataclass(frozen=True)
-class LoaderSettings:
-    seed: int
-    accumulate: int  # micro-batches per optimizer step: the resume offset is steps * accumulate
-    num_workers: int
-
-
 class PretrainDataModule(pl.LightningDataModule):
     """Train stream and validation batches over one corpus variant (``load_variant``)."""
 
@@ -206,25 +192,26 @@ class PretrainDataModule(pl.LightningDataModule):
         dataset,
         lengths: np.ndarray,
         masker: WholeWordMasker,
-        batch: BatchSettings,
-        loader: LoaderSettings,
+        batch: PretrainBatch,
         splits: tuple[np.ndarray, np.ndarray],
         with_note_category: bool,
+        seed: int,
+        num_workers: int = 0,
     ):
         super().__init__()
         self.batches = MaskedBatches(CorpusRows(dataset, with_note_category), masker)
         self.all_lengths = lengths
         self.train_rows, self.val_rows = splits
-        self.batch, self.loader = batch, loader
+        self.batch, self.seed, self.num_workers = batch, seed, num_workers
 
     def view(self, rows: np.ndarray) -> SplitView:
         """``rows`` as this process sees them (its rank among the trainer's processes)."""
         trainer = self.trainer
         rank, world = (trainer.global_rank, trainer.world_size) if trainer else (0, 1)
-        return SplitView(rows, self.all_lengths[rows], self.batch, self.loader.seed, rank, world)
+        return SplitView(rows, self.all_lengths[rows], self.batch, self.seed, rank, world)
 
     def loader_for(self, dataset: Dataset, sampler: Sampler | None = None) -> DataLoader:
-        workers = self.loader.num_workers
+        workers = self.num_workers
         return DataLoader(
             dataset,
             batch_size=None,  # items are whole micro-batches
@@ -243,7 +230,8 @@ class PretrainDataModule(pl.LightningDataModule):
                 f"one micro-batch on each of {split.world_size} processes"
             )
         steps_done = self.trainer.global_step if self.trainer else 0
-        return self.loader_for(stream, CountFrom(steps_done * self.loader.accumulate))
+        # the resume offset: micro-batches already consumed by the optimizer steps done
+        return self.loader_for(stream, CountFrom(steps_done * self.batch.accumulate))
 
     def val_dataloader(self) -> DataLoader:
         return self.loader_for(ValBatches(self.batches, self.view(self.val_rows)))

@@ -10,29 +10,25 @@ fits the budget (greedy, as the reference collator does). Masked positions becom
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from clinicalnotebert.config import MaskingConfig
 from clinicalnotebert.models import IGNORE_INDEX
-
-
-@dataclass(frozen=True)
-class MaskingSettings:
-    probability: float  # share of a sequence's tokens (specials counted) to predict
-    mask_token_ratio: float  # of the predicted positions: replaced by [MASK]
-    random_token_ratio: float  # ... replaced by a random token (the rest stay unchanged)
-    max_predictions: int  # cap per sequence
 
 
 class WholeWordMasker:
     """Pads a batch of token id sequences and masks whole words; draws only from ``rng``."""
 
-    def __init__(self, tokenizer, settings: MaskingSettings, pad_to_multiple_of: int = 1):
+    def __init__(
+        self, tokenizer, settings: MaskingConfig, probability: float, pad_to_multiple_of: int = 1
+    ):
+        """``probability``: the share of a sequence's tokens (specials counted) to predict
+        (``objective.mlm_probability``); ``settings``: how chosen positions are replaced."""
         vocab = tokenizer.get_vocab()
         size = max(len(tokenizer), max(vocab.values()) + 1)
-        self.settings = settings
+        self.settings, self.probability = settings, probability
         self.pad_to_multiple_of = max(1, pad_to_multiple_of)
         self.pad_id = tokenizer.pad_token_id
         self.mask_id = tokenizer.mask_token_id
@@ -92,7 +88,7 @@ class WholeWordMasker:
     def choose_words(self, word_row, word_size, words_per_row, lengths, rng) -> np.ndarray:
         """Greedy in a random order per row: take a word if it fits the row's remaining budget."""
         p = self.settings
-        budget = np.minimum(p.max_predictions, np.maximum(1, np.round(lengths * p.probability)))
+        budget = np.minimum(p.max_predictions, np.maximum(1, np.round(lengths * self.probability)))
         order = np.lexsort((rng.random(len(word_row)), word_row))  # rows in turn, shuffled within
         rank = np.arange(len(word_row)) - np.repeat(
             np.cumsum(words_per_row) - words_per_row, words_per_row

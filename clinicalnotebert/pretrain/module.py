@@ -16,30 +16,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from clinicalnotebert.config import ObjectiveConfig, PretrainConfig
 from clinicalnotebert.models import IGNORE_INDEX
-from clinicalnotebert.utils.optim import decay_groups, warmup_steps
+from clinicalnotebert.utils.optim import adamw, warmup_steps
 
 NTP_HEAD_FILE = "note_type_head.safetensors"  # beside model.safetensors in an exported model/
 DROPOUT_STREAM = 7  # keeps the dropout seeds apart from the data streams of the same seed
-
-
-@dataclass(frozen=True)
-class ObjectiveSettings:
-    name: str  # mlm | mlm_ntp
-    ntp_weight: float  # loss = mlm + ntp_weight * ntp
-    num_note_types: int
-    sparse: bool  # decoder at masked positions only
-
-
-@dataclass(frozen=True)
-class OptimizerSettings:
-    lr: float
-    weight_decay: float
-    betas: tuple[float, float]
-    eps: float
-    warmup_ratio: float
-    max_steps: int
-    fused: bool | None  # None: fused on CUDA, the default kernel elsewhere
 
 
 @dataclass
@@ -51,18 +33,23 @@ class StepOutput:
     sequences: int = 0
 
 
-def build_optimizer(named_parameters, settings: OptimizerSettings, device_type: str):
+def build_optimizer(named_parameters, pretrain: PretrainConfig, device_type: str):
     """AdamW (fused on CUDA unless configured) without decay on biases and LayerNorm weights, and
-    the linear warmup / linear decay schedule, stepped per optimizer step."""
+    the linear warmup / linear decay schedule over ``max_steps``, stepped per optimizer step."""
     from transformers import get_linear_schedule_with_warmup
 
-    groups = decay_groups((p for _, p in named_parameters), settings.weight_decay)
-    fused = device_type == "cuda" if settings.fused is None else settings.fused
-    optimizer = torch.optim.AdamW(
-        groups, lr=settings.lr, betas=settings.betas, eps=settings.eps, fused=fused or None
+    settings = pretrain.optimizer
+    optimizer = adamw(
+        (p for _, p in named_parameters),
+        lr=settings.lr,
+        weight_decay=settings.weight_decay,
+        eps=settings.eps,
+        betas=settings.betas,
+        fused=settings.fused,
+        device_type=device_type,
     )
-    warmup = warmup_steps(settings.warmup_ratio, settings.max_steps)
-    return optimizer, get_linear_schedule_with_warmup(optimizer, warmup, settings.max_steps)
+    warmup = warmup_steps(pretrain.schedule.warmup_ratio, pretrain.max_steps)
+    return optimizer, get_linear_schedule_with_warmup(optimizer, warmup, pretrain.max_steps)
 
 
 class PretrainingModule(pl.LightningModule):
@@ -71,15 +58,15 @@ class PretrainingModule(pl.LightningModule):
     def __init__(
         self,
         model,
-        objective: ObjectiveSettings,
-        optimizer: OptimizerSettings,
+        objective: ObjectiveConfig,
+        pretrain: PretrainConfig,
+        num_note_types: int,
         seed: int,
-        compile_encoder: bool = False,
     ):
         super().__init__()
         self.model = model
-        self.objective, self.optimizer_settings = objective, optimizer
-        self.seed, self.compile_encoder = seed, compile_encoder
+        self.objective, self.pretrain = objective, pretrain
+        self.num_note_types, self.seed = num_note_types, seed
         self.with_ntp = objective.name == "mlm_ntp"
         self.ntp_head = self.new_ntp_head() if self.with_ntp else None
         # The pooler only feeds the NTP head; frozen otherwise (DDP rejects unused trainables).
@@ -88,7 +75,7 @@ class PretrainingModule(pl.LightningModule):
 
     def new_ntp_head(self) -> nn.Linear:
         config = self.model.config
-        head = nn.Linear(config.hidden_size, self.objective.num_note_types)
+        head = nn.Linear(config.hidden_size, self.num_note_types)
         nn.init.normal_(head.weight, std=config.initializer_range)
         nn.init.zeros_(head.bias)
         return head
@@ -107,7 +94,7 @@ class PretrainingModule(pl.LightningModule):
         return True
 
     def configure_model(self) -> None:
-        if self.compile_encoder and not getattr(self.model.bert, "_compiled_call_impl", None):
+        if self.pretrain.compile and not getattr(self.model.bert, "_compiled_call_impl", None):
             self.model.bert.compile(dynamic=True)
 
     # ---- forward -------------------------------------------------------------------------
@@ -122,7 +109,7 @@ class PretrainingModule(pl.LightningModule):
         return self.model.cls(hidden).flatten(0, 1), labels
 
     def step(self, batch: dict, sparse: bool | None = None) -> StepOutput:
-        sparse = self.objective.sparse if sparse is None else sparse
+        sparse = self.pretrain.sparse_mlm if sparse is None else sparse
         out = self.model.bert(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
         logits, targets = self.mlm_logits(out.last_hidden_state, batch, sparse)
         mlm_sum = F.cross_entropy(
@@ -203,7 +190,7 @@ class PretrainingModule(pl.LightningModule):
     def configure_optimizers(self):
         # From the strategy-wrapped model: under FSDP these are the sharded parameters.
         optimizer, scheduler = build_optimizer(
-            self.trainer.model.named_parameters(), self.optimizer_settings, self.device.type
+            self.trainer.model.named_parameters(), self.pretrain, self.device.type
         )
         return {
             "optimizer": optimizer,

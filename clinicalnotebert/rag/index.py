@@ -9,24 +9,22 @@ the encoder, the datastore and the build settings, so an unchanged setup reuses 
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import faiss
 import numpy as np
 
-from clinicalnotebert.cache import digest
+from clinicalnotebert.cache import entry_dir, load_or_build
+from clinicalnotebert.config import IndexConfig
 from clinicalnotebert.errors import UserError
-from clinicalnotebert.io import atomic_dir, read_json, write_json_atomic
 from clinicalnotebert.models.encoder import encode_texts
 from clinicalnotebert.utils.progress import progress
 
 log = logging.getLogger(__name__)
 
-INDEX_KINDS = ("flat", "ivf", "hnsw")
 EMBEDDINGS_FILE = "embeddings.npy"
-META_FILE = "meta.json"
+INDEX_FILE = "index.faiss"
 
 
 @dataclass(frozen=True)
@@ -48,11 +46,8 @@ class IndexSpec:
         return {"kind": self.kind}
 
 
-def index_spec(cfg) -> IndexSpec:
-    spec = IndexSpec(**{key: cfg[key] for key in IndexSpec.__dataclass_fields__})
-    if spec.kind not in INDEX_KINDS:
-        raise UserError(f"rag.index.kind '{spec.kind}' is not one of {', '.join(INDEX_KINDS)}")
-    return spec
+def index_spec(cfg: IndexConfig) -> IndexSpec:
+    return IndexSpec(**{key: getattr(cfg, key) for key in IndexSpec.__dataclass_fields__})
 
 
 @dataclass(frozen=True)
@@ -161,32 +156,29 @@ def cached_index(
     seed: int,
     cache_dir: Path,
 ) -> CachedIndex:
-    """The datastore's index, built (embeddings first) only when no cached one matches."""
-    embed_key = digest({"chunks": chunks_fingerprint, **encoder.key_parts()})
-    embed_dir = cache_dir / f"embeddings-{embed_key}"
-    embeddings_reused = (embed_dir / META_FILE).is_file()
-    if embeddings_reused:
-        log.info("rag: reusing datastore embeddings %s", embed_dir)
-    else:
-        with atomic_dir(embed_dir) as tmp:
-            embed_chunks(chunks, encoder, block_rows, tmp / EMBEDDINGS_FILE)
-            write_json_atomic(tmp / META_FILE, {"chunks": len(chunks), **encoder.key_parts()})
-    index_path = embed_dir / f"index-{digest(spec.build_settings(seed))}.faiss"
-    index_reused = index_path.is_file()
-    if index_reused:
-        log.info("rag: reusing faiss index %s", index_path)
-        index = faiss.read_index(str(index_path))
-    else:
+    """The datastore's index, built (embeddings first) only when no cached one matches; the
+    embeddings are cached per encoder, each index (kind and build settings) beside them."""
+    embed_parts = {"chunks": chunks_fingerprint, "rows": len(chunks), **encoder.key_parts()}
+
+    def embed(out: Path) -> None:
+        embed_chunks(chunks, encoder, block_rows, out / EMBEDDINGS_FILE)
+
+    embed_dir, embeddings_reused = load_or_build(
+        entry_dir(cache_dir, "embeddings", embed_parts), embed_parts, embed, lambda d: d
+    )
+    index_parts = spec.build_settings(seed)
+
+    def build(out: Path) -> None:
         embeddings = np.load(embed_dir / EMBEDDINGS_FILE, mmap_mode="r")
-        index = build_index(embeddings, spec, block_rows, seed)
-        write_index_atomic(index, index_path)
-    if index.ntotal != read_json(embed_dir / META_FILE)["chunks"]:
-        raise UserError(f"rag: cached index {index_path} does not match its datastore; delete it")
+        faiss.write_index(build_index(embeddings, spec, block_rows, seed), str(out / INDEX_FILE))
+
+    index, index_reused = load_or_build(
+        entry_dir(embed_dir, "index", index_parts),
+        index_parts,
+        build,
+        lambda d: faiss.read_index(str(d / INDEX_FILE)),
+    )
+    if index.ntotal != len(chunks):
+        raise UserError(f"rag: a cached index under {embed_dir} does not match its datastore")
     set_search_params(index, spec)
     return CachedIndex(index, embeddings_reused, index_reused)
-
-
-def write_index_atomic(index, path: Path) -> None:
-    tmp = path.with_name(f".tmp-{path.name}-{os.getpid()}")
-    faiss.write_index(index, str(tmp))
-    os.replace(tmp, path)

@@ -9,14 +9,15 @@ end to end; it is not a model to report numbers with.
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
 
-from clinicalnotebert.cache import digest
+from clinicalnotebert.cache import entry_dir, load_or_build
+from clinicalnotebert.config import DemoLmConfig
 from clinicalnotebert.errors import UserError
 from clinicalnotebert.hub import resolve_pretrained
-from clinicalnotebert.io import atomic_dir
 from clinicalnotebert.models.tokenizer import load_tokenizer
 from clinicalnotebert.utils.progress import progress
 
@@ -103,7 +104,7 @@ def train_byte_bpe(texts, vocab_size: int):
     )
 
 
-def tiny_gpt2(tokenizer, cfg):
+def tiny_gpt2(tokenizer, cfg: DemoLmConfig):
     from transformers import GPT2Config, GPT2LMHeadModel
 
     config = GPT2Config(
@@ -118,7 +119,7 @@ def tiny_gpt2(tokenizer, cfg):
     return GPT2LMHeadModel(config)
 
 
-def train_lm(model, ids: torch.Tensor, cfg, seed: int) -> float:
+def train_lm(model, ids: torch.Tensor, cfg: DemoLmConfig, seed: int) -> float:
     """Next-token training on random ``block_size`` slices of ``ids``; returns the last loss."""
     if len(ids) <= cfg.block_size + 1:
         raise UserError(f"rag.demo_lm: the datastore has only {len(ids)} tokens to train on")
@@ -137,23 +138,21 @@ def train_lm(model, ids: torch.Tensor, cfg, seed: int) -> float:
     return loss.item()
 
 
-def demo_lm(chunks, chunks_fingerprint: str, cfg, cache_dir: Path, seed: int) -> str:
+def demo_lm(
+    chunks, chunks_fingerprint: str, cfg: DemoLmConfig, cache_dir: Path, seed: int
+) -> str:
     """The demo LM's directory, trained once per datastore (cached)."""
-    settings = {key: cfg[key] for key in cfg}
-    target = (
-        cache_dir / f"demo-lm-{digest({'chunks': chunks_fingerprint, 'seed': seed, **settings})}"
-    )
-    if (target / "config.json").is_file():
-        log.info("rag: reusing the demo LM %s", target)
-        return str(target)
-    texts = chunks[: cfg.train_chunks]["text"]
-    torch.manual_seed(seed)
-    tokenizer = train_byte_bpe(texts, cfg.vocab_size)
-    ids = tokenizer(" ".join(texts), add_special_tokens=False, verbose=False)["input_ids"]
-    model = tiny_gpt2(tokenizer, cfg)
-    loss = train_lm(model, torch.tensor(ids, dtype=torch.long), cfg, seed)
-    log.info("rag: demo LM trained on %d tokens, last loss %.3f", len(ids), loss)
-    with atomic_dir(target) as tmp:
-        tokenizer.save_pretrained(tmp)
-        model.save_pretrained(tmp)
-    return str(target)
+    parts = {"chunks": chunks_fingerprint, "seed": seed, **asdict(cfg)}
+
+    def build(out: Path) -> None:
+        texts = chunks[: cfg.train_chunks]["text"]
+        torch.manual_seed(seed)
+        tokenizer = train_byte_bpe(texts, cfg.vocab_size)
+        ids = tokenizer(" ".join(texts), add_special_tokens=False, verbose=False)["input_ids"]
+        model = tiny_gpt2(tokenizer, cfg)
+        loss = train_lm(model, torch.tensor(ids, dtype=torch.long), cfg, seed)
+        log.info("rag: demo LM trained on %d tokens, last loss %.3f", len(ids), loss)
+        tokenizer.save_pretrained(out)
+        model.save_pretrained(out)
+
+    return str(load_or_build(entry_dir(cache_dir, "demo-lm", parts), parts, build, Path)[0])

@@ -58,12 +58,12 @@ def note_source(data_cfg, name: str) -> NoteSource:
     if data_cfg.format != "mimic":
         raise UserError(f"rag: source '{name}' needs data=mimic or data=demo (data is csv)")
     if name == "mimic3":
-        if not data_cfg.get("mimic3_dir"):
+        if not data_cfg.mimic3_dir:
             raise UserError("rag: the mimic3 source needs data.mimic3_dir (NOTEEVENTS)")
         path = find_table(data_cfg.mimic3_dir, "NOTEEVENTS")
         return NoteSource(name, (path,), lambda: mimic3_notes(path))
     if name == "mimic4":
-        if not data_cfg.get("mimic4_note_dir"):
+        if not data_cfg.mimic4_note_dir:
             raise UserError("rag: the mimic4 source needs data.mimic4_note_dir")
         paths = tuple(find_table(data_cfg.mimic4_note_dir, file) for file in MIMIC4_FILES)
 
@@ -78,7 +78,7 @@ def note_source(data_cfg, name: str) -> NoteSource:
 def csv_source(data_cfg) -> NoteSource:
     if data_cfg.format != "csv":
         raise UserError("rag: source 'csv' needs data=csv")
-    if not data_cfg.get("subject_column"):
+    if not data_cfg.subject_column:
         raise UserError(
             "data.subject_column is not set: task=rag needs each note's patient id "
             "to keep test patients out of the datastore"
@@ -86,14 +86,14 @@ def csv_source(data_cfg) -> NoteSource:
     path = Path(str(data_cfg.path)).expanduser()
     if not path.is_file():
         raise UserError(f"data.path '{path}' does not exist")
-    category_map = dict(data_cfg.get("category_map") or {})
+    category_map = dict(data_cfg.category_map or {})
     return NoteSource(
         "csv",
         (path,),
         lambda: table_notes(
             path,
             data_cfg.text_column,
-            data_cfg.get("category_column"),
+            data_cfg.category_column,
             data_cfg.subject_column,
             category_map,
         ),
@@ -106,7 +106,7 @@ def source_name(data_cfg, configured: str) -> str:
         return configured
     if data_cfg.format == "csv":
         return "csv"
-    return "mimic3" if data_cfg.get("mimic3_dir") else "mimic4"
+    return "mimic3" if data_cfg.mimic3_dir else "mimic4"
 
 
 def unique_notes(source: NoteSource) -> Iterator[Note]:

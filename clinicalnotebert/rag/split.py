@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from clinicalnotebert.cache import digest, file_identity
+from clinicalnotebert.cache import entry_dir, file_identity, load_or_build
 from clinicalnotebert.corpus.prepare import batched
 from clinicalnotebert.errors import UserError
-from clinicalnotebert.io import atomic_dir, read_json, write_json_atomic
+from clinicalnotebert.io import read_json, write_json_atomic
 from clinicalnotebert.rag.datastore import (
     ChunkWriter,
     WordBand,
@@ -57,23 +57,20 @@ def load_or_build_split(data_cfg, rag_cfg, cache_dir: Path) -> tuple[Split, bool
     test_source = note_source(data_cfg, source_name(data_cfg, rag_cfg.test_set))
     store_source = note_source(data_cfg, source_name(data_cfg, rag_cfg.datastore))
     band = word_band(rag_cfg.chunk_words)
-    key = digest(
-        {
-            "version": SPLIT_VERSION,
-            "test": [test_source.name, *map(file_identity, test_source.files)],
-            "datastore": [store_source.name, *map(file_identity, store_source.files)],
-            "sample_words": rag_cfg.sample_words,
-            "seed": rag_cfg.seed,
-            "band": [band.min_words, band.max_words],
-            "max_chunks": rag_cfg.max_chunks,
-        }
-    )
-    target = cache_dir / f"split-{key}"
-    reused = (target / META_FILE).is_file()
-    if not reused:
-        with atomic_dir(target) as tmp:
-            build_split(test_source, store_source, rag_cfg, band, tmp)
-    return read_split(target), reused
+    parts = {
+        "version": SPLIT_VERSION,
+        "test": [test_source.name, *map(file_identity, test_source.files)],
+        "datastore": [store_source.name, *map(file_identity, store_source.files)],
+        "sample_words": rag_cfg.sample_words,
+        "seed": rag_cfg.seed,
+        "band": [band.min_words, band.max_words],
+        "max_chunks": rag_cfg.max_chunks,
+    }
+
+    def build(out: Path) -> None:
+        build_split(test_source, store_source, rag_cfg, band, out)
+
+    return load_or_build(entry_dir(cache_dir, "split", parts), parts, build, read_split)
 
 
 def build_split(

@@ -1,4 +1,4 @@
-"""task=rag: how much an encoder, as a retriever, lowers a causal LM's perplexity (SPEC 5).
+"""task=rag: how much an encoder, as a retriever, lowers a causal LM's perplexity (docs/rag.md).
 
 Test notes are sampled by patient; the datastore holds only the other patients' chunks (checked:
 ``patients.overlap`` must be 0). Each LM window is scored three times: alone, with the nearest
@@ -13,12 +13,13 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from clinicalnotebert.cache import encoder_fingerprint
+from clinicalnotebert.config import Config
 from clinicalnotebert.demo import ensure_demo_data
 from clinicalnotebert.errors import UserError
 from clinicalnotebert.io import write_text_atomic
-from clinicalnotebert.models.encoder import POOLINGS, load_encoder
-from clinicalnotebert.rag.cache import model_fingerprint
-from clinicalnotebert.rag.index import EncoderSetup, IndexSpec, cached_index, index_spec, search
+from clinicalnotebert.models.encoder import load_encoder
+from clinicalnotebert.rag.index import EncoderSetup, cached_index, index_spec, search
 from clinicalnotebert.rag.lm import (
     DEMO,
     demo_lm,
@@ -30,8 +31,6 @@ from clinicalnotebert.rag.lm import (
 from clinicalnotebert.rag.notes import evaluation_text, subject_of
 from clinicalnotebert.rag.perplexity import (
     PerplexityTotals,
-    check_query_mode,
-    check_window,
     decoded_queries,
     query_span,
     relative_reduction,
@@ -46,9 +45,9 @@ log = logging.getLogger(__name__)
 TEST_SUBJECTS_FILE = "test_subjects.txt"
 
 
-def run(cfg) -> dict:
+def run(cfg: Config) -> dict:
     rag = cfg.rag
-    lm_ref, spec = checked_settings(rag)
+    lm_ref, spec = lm_reference(rag.lm), index_spec(rag.index)
     device = resolve_device(rag.device)
     dtype = torch_dtype(rag.precision, device)
     encoder = encoder_setup(cfg, device, dtype)
@@ -69,17 +68,6 @@ def run(cfg) -> dict:
     write_test_subjects(Path(cfg.paths.output_dir), split)
     reused = {"split": split_reused, "embeddings": cached.embeddings_reused}
     return rag_metrics(scores, split, {**reused, "index": cached.index_reused}, rag)
-
-
-def checked_settings(rag) -> tuple[str, IndexSpec]:
-    """The cheap checks, before anything is loaded or built: ``(lm reference, index spec)``."""
-    if rag.k < 1:
-        raise UserError(f"rag.k ({rag.k}) must be at least 1")
-    if rag.pooling not in POOLINGS:
-        raise UserError(f"rag.pooling '{rag.pooling}' is not one of {', '.join(POOLINGS)}")
-    check_query_mode(rag.query)
-    check_window(rag.max_length, rag.stride)
-    return lm_reference(rag.lm), index_spec(rag.index)
 
 
 @dataclass(frozen=True)
@@ -130,10 +118,10 @@ def rag_metrics(scores: Scores, split: Split, reused: dict, rag) -> dict:
     }
 
 
-def encoder_setup(cfg, device: str, dtype) -> EncoderSetup:
-    """The retriever: loaded, fingerprinted (weights + tokenizer), then cast for the device."""
+def encoder_setup(cfg: Config, device: str, dtype) -> EncoderSetup:
+    """The retriever: fingerprinted (its files), loaded, then cast for the device."""
+    fingerprint = encoder_fingerprint(cfg.encoder.path)
     tokenizer, model = load_encoder(cfg.encoder.path, "encoder.path", device)
-    fingerprint = model_fingerprint(model, tokenizer)
     rag = cfg.rag
     return EncoderSetup(
         tokenizer,

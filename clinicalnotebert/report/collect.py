@@ -7,7 +7,6 @@ model (``micro-mlm_ntp``); an encoder made elsewhere is named by its folder or h
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from glob import glob
@@ -16,9 +15,9 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf
 
 from clinicalnotebert.errors import UserError
+from clinicalnotebert.sweeps import RUN_CONFIG, Job, read_jobs
 
 log = logging.getLogger(__name__)
-RUN_CONFIG = Path(".hydra") / "config.yaml"
 MAX_LINEAGE_DEPTH = 16  # links followed back from a run to its model's origin (cycle guard)
 
 
@@ -45,15 +44,13 @@ def select(config: DictConfig, key: str):
     return OmegaConf.select(config, key, throw_on_resolution_failure=False)
 
 
-def find_run_dirs(patterns) -> list[Path]:
+def finished_jobs(patterns) -> list[Job]:
     """Every finished run under the given dirs or globs (multirun and pipeline dirs included)."""
     roots = sorted({Path(p) for pattern in patterns for p in glob(str(pattern))})
     if not roots:
         raise UserError(f"report.runs: nothing matches {list(patterns)}")
-    found = {
-        m.parent for root in roots for m in [root / "metrics.json", *root.rglob("metrics.json")]
-    }
-    return sorted(d for d in found if (d / "metrics.json").is_file() and (d / RUN_CONFIG).is_file())
+    jobs = {job.path: job for root in roots for job in read_jobs(root, "report.runs")}
+    return [job for _, job in sorted(jobs.items()) if job.metrics is not None]
 
 
 def run_config(run_dir: Path) -> DictConfig | None:
@@ -130,15 +127,10 @@ def encoder_origin(config: DictConfig) -> str:
 
 def load_runs(patterns, labels: dict[str, str]) -> list[Run]:
     runs = []
-    for run_dir in find_run_dirs(patterns):
-        config = run_config(run_dir)
+    for job in finished_jobs(patterns):
+        run_dir, config, metrics = job.path, run_config(job.path), job.metrics
         if select(config, "task.name") is None:
             log.warning("skipped %s: not a clinicalnotebert run (no task.name)", run_dir)
-            continue
-        try:
-            metrics = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            log.warning("skipped %s: unreadable metrics.json", run_dir)
             continue
         label = model_label(config)
         label = labels.get(label, labels.get(str(select(config, "encoder.path")), label))

@@ -8,22 +8,22 @@ from statistics import mean
 
 from omegaconf import ListConfig
 
+from clinicalnotebert.config import ReportColumn
 from clinicalnotebert.report.collect import Run
 
 
-def run_score(run: Run, column) -> tuple[str, float] | None:
+def run_score(run: Run, column: ReportColumn) -> tuple[str, float] | None:
     """``(sub-task, scaled score)`` this run contributes to ``column``, or None."""
     if run.task != column.task:
         return None
-    where = column.get("where") or {}
-    if not all(matches(run.setting(key), wanted) for key, wanted in where.items()):
+    if not all(matches(run.setting(key), wanted) for key, wanted in column.where.items()):
         return None
-    group = str(run.setting(column.group_by)) if column.get("group_by") else column.task
-    key = column.metric.get(group) if hasattr(column.metric, "get") else column.metric
+    group = str(run.setting(column.group_by)) if column.group_by else column.task
+    key = column.metric.get(group) if isinstance(column.metric, dict) else column.metric
     value = run.metrics.get(key) if key else None
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
-    return group, float(value) * float(column.get("scale", 1))
+    return group, float(value) * column.scale
 
 
 def matches(value, wanted) -> bool:

@@ -6,6 +6,7 @@ import csv
 import io
 from pathlib import Path
 
+from clinicalnotebert.config import Config
 from clinicalnotebert.errors import UserError
 from clinicalnotebert.io import write_text_atomic
 from clinicalnotebert.report.collect import load_runs
@@ -44,7 +45,7 @@ def fill_readme(readme: Path, results: str, sources) -> None:
     write_text_atomic(readme, splice(readme.read_text(encoding="utf-8"), note + results))
 
 
-def run(cfg) -> dict:
+def run(cfg: Config) -> dict:
     settings = cfg.report
     if not settings.runs:
         raise UserError("report.runs is empty: give run dirs, multirun dirs or globs to collect")

@@ -20,29 +20,14 @@ from __future__ import annotations
 
 import contextlib
 from collections import deque
-from dataclasses import dataclass
 
 import pytorch_lightning as pl
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from clinicalnotebert.utils.optim import decay_groups, warmup_steps
-
-
-@dataclass(frozen=True)
-class SimCSESettings:
-    lr: float
-    weight_decay: float
-    warmup_ratio: float
-    adam_epsilon: float
-    max_steps: int
-    temperature: float
-    gather: bool = True
-    grad_cache: bool = False
-    chunk_size: int = 32
-    gradient_clip_val: float | None = None
-    loss_window: int = 1  # micro-batches per optimizer step, averaged into ``last_loss``
+from clinicalnotebert.config import SimCSEConfig
+from clinicalnotebert.utils.optim import adamw, warmup_steps
 
 
 def contrastive_loss(z1: torch.Tensor, z2: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -85,7 +70,7 @@ def set_dropout(module: nn.Module, probability: float) -> None:
 
 
 class SimCSEModule(pl.LightningModule):
-    def __init__(self, encoder: nn.Module, settings: SimCSESettings):
+    def __init__(self, encoder: nn.Module, settings: SimCSEConfig):
         super().__init__()
         self.encoder = encoder
         self.settings = settings
@@ -99,7 +84,9 @@ class SimCSEModule(pl.LightningModule):
         # Dropout is SimCSE's noise: the encoder must train in train mode (loaders give eval mode).
         encoder.train()
         self.automatic_optimization = not settings.grad_cache
-        self.recent_losses: deque[float] = deque(maxlen=max(1, settings.loss_window))
+        # micro-batches per optimizer step, averaged into ``last_loss``
+        window = 1 if settings.grad_cache else settings.accumulate
+        self.recent_losses: deque[float] = deque(maxlen=max(1, window))
 
     @property
     def last_loss(self) -> float | None:
@@ -189,11 +176,12 @@ class SimCSEModule(pl.LightningModule):
         from transformers import get_linear_schedule_with_warmup
 
         s = self.settings
-        optimizer = torch.optim.AdamW(
-            decay_groups(self.parameters(), s.weight_decay),
+        optimizer = adamw(
+            self.parameters(),
             lr=s.lr,
+            weight_decay=s.weight_decay,
             eps=s.adam_epsilon,
-            fused=self.device.type == "cuda",
+            device_type=self.device.type,
         )
         warmup = warmup_steps(s.warmup_ratio, s.max_steps)
         scheduler = get_linear_schedule_with_warmup(optimizer, warmup, s.max_steps)

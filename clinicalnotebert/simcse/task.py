@@ -1,4 +1,4 @@
-"""task=simcse: unsupervised SimCSE on a prepared corpus -> ``<run>/encoder/`` (SPEC 3).
+"""task=simcse: unsupervised SimCSE on a prepared corpus -> ``<run>/encoder/`` (docs/simcse_sts.md).
 
 ``simcse.select_from=<sweep dir>`` instead selects the best job of a finished sweep by its STS
 score, writes ``selection.csv`` / ``selection.md`` listing every trial, retrains the best job's
@@ -10,25 +10,18 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from omegaconf import OmegaConf
-
+from clinicalnotebert import sweeps
+from clinicalnotebert.config import Config, SimCSEConfig, load_run_config, typed
 from clinicalnotebert.io import write_text_atomic
 from clinicalnotebert.models.encoder import load_encoder
 from clinicalnotebert.models.export import CARD_FILE, model_card
 from clinicalnotebert.models.sentence_transformers_export import MLP_FILE, export_encoder
 from clinicalnotebert.simcse.data import PadCollator, lines_needed, simcse_lines, simcse_loader
-from clinicalnotebert.simcse.module import SimCSEModule, SimCSESettings, set_dropout
-from clinicalnotebert.simcse.selection import (
-    best_trial,
-    read_trials,
-    rows_csv,
-    rows_markdown,
-    swept_keys,
-    trial_rows,
-)
+from clinicalnotebert.simcse.module import SimCSEModule, set_dropout
 from clinicalnotebert.sts.evaluate import evaluate, sts_pairs
+from clinicalnotebert.sweeps import Job
 from clinicalnotebert.utils.runtime import is_rank_zero, seed_everything
-from clinicalnotebert.utils.training import build_trainer
+from clinicalnotebert.utils.training import TrainingSetup, build_trainer
 
 log = logging.getLogger(__name__)
 STS_COLUMNS = ("sts.pearson", "sts.spearman")
@@ -47,27 +40,11 @@ model = AutoModel.from_pretrained(PATH)  # last_hidden_state[:, 0] is the embedd
 """
 
 
-def settings(simcse) -> SimCSESettings:
-    return SimCSESettings(
-        lr=float(simcse.lr),
-        weight_decay=simcse.weight_decay,
-        warmup_ratio=simcse.warmup_ratio,
-        adam_epsilon=float(simcse.adam_epsilon),
-        max_steps=simcse.max_steps,
-        temperature=simcse.temperature,
-        gather=simcse.gather,
-        grad_cache=simcse.grad_cache,
-        chunk_size=simcse.chunk_size,
-        gradient_clip_val=simcse.gradient_clip_val,
-        loss_window=1 if simcse.grad_cache else simcse.accumulate,
-    )
-
-
-def build_simcse_trainer(cfg):
+def build_simcse_trainer(cfg: Config):
     """With GradCache the module steps the optimizer itself, once per (large) batch."""
     s = cfg.simcse
     return build_trainer(
-        cfg,
+        TrainingSetup.from_config(cfg),
         max_steps=s.max_steps,
         max_epochs=-1,
         accumulate_grad_batches=1 if s.grad_cache else s.accumulate,
@@ -76,7 +53,7 @@ def build_simcse_trainer(cfg):
     )
 
 
-def training_facts(cfg, world_size: int, lines: int) -> dict:
+def training_facts(cfg: Config, world_size: int, lines: int) -> dict:
     s = cfg.simcse
     local = s.per_device * s.accumulate if s.grad_cache else s.per_device
     return {
@@ -92,7 +69,7 @@ def training_facts(cfg, world_size: int, lines: int) -> dict:
     }
 
 
-def training_loader(cfg, tokenizer, world_size: int):
+def training_loader(cfg: Config, tokenizer, world_size: int):
     """Batches of the sampled corpus lines; with GradCache one batch is a whole optimizer step."""
     s = cfg.simcse
     count = lines_needed(s.per_device, world_size, s.accumulate, s.max_steps, s.fold)
@@ -104,15 +81,16 @@ def training_loader(cfg, tokenizer, world_size: int):
     return simcse_loader(lines, collator, batch, cfg.seed, s.num_workers)
 
 
-def train(cfg) -> dict:
+def train(cfg: Config) -> dict:
     s = cfg.simcse
-    eval_pairs = sts_pairs(cfg, s.eval_split) if s.eval_split else None  # fail before training
+    # the STS data is read first: a bad path fails before training
+    eval_pairs = sts_pairs(cfg.sts, cfg.data, s.eval_split) if s.eval_split else None
     tokenizer, encoder = load_encoder(cfg.encoder.path)
     if s.dropout is not None:
         set_dropout(encoder, s.dropout)
     trainer = build_simcse_trainer(cfg)
     loader = training_loader(cfg, tokenizer, trainer.world_size)
-    module = SimCSEModule(encoder, settings(s))
+    module = SimCSEModule(encoder, s)
     trainer.fit(module, train_dataloaders=loader)
     metrics = {"train": {"loss": module.last_loss}, "steps": trainer.global_step}
     metrics["lines"] = len(loader.dataset)
@@ -138,7 +116,7 @@ def encoder_card(variant: str, facts: dict, scores: dict | None = None) -> str:
     )
 
 
-def export_and_score(cfg, tokenizer, module: SimCSEModule, facts: dict, eval_pairs) -> dict:
+def export_and_score(cfg: Config, tokenizer, module: SimCSEModule, facts: dict, eval_pairs) -> dict:
     """Write ``<run>/encoder/``; score it on STS when asked and add the scores to its card."""
     s = cfg.simcse
     out_dir = Path(cfg.paths.output_dir)
@@ -147,55 +125,48 @@ def export_and_score(cfg, tokenizer, module: SimCSEModule, facts: dict, eval_pai
     export_encoder(target, encoder, tokenizer, mlp, s.max_tokens, encoder_card(s.variant, facts))
     if eval_pairs is None:
         return {}
-    scores = evaluate(cfg, eval_pairs, s.eval_split, tokenizer, encoder, mlp, out_dir)
+    scores = evaluate(cfg.sts, eval_pairs, s.eval_split, tokenizer, encoder, mlp, out_dir)
     write_text_atomic(target / CARD_FILE, encoder_card(s.variant, facts, scores))
     return {"sts": scores}
 
 
-def best_config(cfg, trial):
+def best_config(cfg: Config, job: Job) -> Config:
     """The best job's own config, retrained here and scored on ``select_eval_split``."""
-    best = OmegaConf.load(trial.config_file)
+    best = load_run_config(job.config_file)
     best.paths.output_dir = cfg.paths.output_dir
     best.simcse.select_from = None
     best.simcse.eval_split = cfg.simcse.select_eval_split
-    return best
+    return typed(best)
 
 
-def select_and_retrain(cfg) -> dict:
+def select_and_retrain(cfg: Config) -> dict:
     s = cfg.simcse
     out_dir = Path(cfg.paths.output_dir)
-    trials = read_trials(s.select_from)
-    best = best_trial(trials, s.select_metric)
-    rows = trial_rows(trials, list(dict.fromkeys([s.select_metric, *STS_COLUMNS])), best)
+    jobs = sweeps.read_jobs(s.select_from, "simcse.select_from")
+    best = sweeps.best_job(jobs, s.select_metric, f"simcse.select_from '{s.select_from}'")
+    rows = sweeps.trial_rows(jobs, list(dict.fromkeys([s.select_metric, *STS_COLUMNS])), best)
     if is_rank_zero():  # the trial table survives a failed retraining
-        write_text_atomic(out_dir / "selection.csv", rows_csv(rows))
-    log.info("simcse selection: best job %s of %d", best.job, len(trials))
+        sweeps.write_trials(out_dir, rows)
+    log.info("simcse selection: best job %s of %d", best.name, len(jobs))
     best_cfg = best_config(cfg, best)
     seed_everything(best_cfg.seed)
     metrics = train(best_cfg)
     if "sts" in metrics:  # rank zero, after the evaluation
         write_text_atomic(out_dir / "selection.md", selection_report(s, rows, metrics["sts"]))
-    summary = {
-        "trials": len(trials),
-        "finished": sum(t.metrics is not None for t in trials),
-        "best_job": best.job,
-        "best_score": best.metrics[s.select_metric],
-        "best": {key: best.overrides.get(key, "") for key in swept_keys(trials)},
-    }
-    return {"selection": summary, **metrics}
+    return {"selection": sweeps.summary(jobs, best, s.select_metric), **metrics}
 
 
-def selection_report(simcse, rows: list[dict], final: dict) -> str:
+def selection_report(simcse: SimCSEConfig, rows: list[dict], final: dict) -> str:
     best = next(row["job"] for row in rows if row["status"] == "best")
     return (
         f"# SimCSE selection\n\nSweep: `{simcse.select_from}`; selected by "
-        f"`{simcse.select_metric}`.\n\n{rows_markdown(rows)}\nBest job {best}, retrained and "
+        f"`{simcse.select_metric}`.\n\n{sweeps.rows_markdown(rows)}\nBest job {best}, retrained and "
         f"scored on {final['split']}: Pearson {final['pearson']:.2f}, Spearman "
         f"{final['spearman']:.2f} ({final['pairs']} pairs).\n"
     )
 
 
-def run(cfg) -> dict:
+def run(cfg: Config) -> dict:
     if cfg.simcse.select_from:
         return select_and_retrain(cfg)
     return train(cfg)

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from clinicalnotebert.config import DataConfig, StsConfig
 from clinicalnotebert.demo import ensure_demo_data
 from clinicalnotebert.errors import UserError
 from clinicalnotebert.io import write_text_atomic
@@ -112,17 +113,17 @@ def encoder_mlp(encoder_path) -> dict:
     return mlp
 
 
-def sts_pairs(cfg, split: str) -> Pairs:
-    """The pairs of ``split`` from ``cfg.sts.path`` (the demo data is generated on first use)."""
-    sts = cfg.sts
-    if str(sts.path) == str(cfg.data.get("sts_dir")):
-        ensure_demo_data(cfg.data)
+def sts_pairs(sts: StsConfig, data: DataConfig, split: str) -> Pairs:
+    """The pairs of ``split`` from ``sts.path`` (the demo data is generated on first use)."""
+    if str(sts.path) == str(data.sts_dir):
+        ensure_demo_data(data)
     return load_split(sts.path, split, sts.layout, sts.sample_size, sts.sample_seed)
 
 
-def evaluate(cfg, pairs: Pairs, split: str, tokenizer, model, mlp=None, out_dir=None) -> dict:
+def evaluate(
+    sts: StsConfig, pairs: Pairs, split: str, tokenizer, model, mlp=None, out_dir=None
+) -> dict:
     """Score ``model`` on ``pairs``; write the per-pair predictions into ``out_dir`` if given."""
-    sts = cfg.sts
     first, second = embed_pairs(
         pairs,
         tokenizer,

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+from clinicalnotebert.config import Config
 from clinicalnotebert.corpus.prepare import read_subject_list
 from clinicalnotebert.corpus.readers import note_sources
 from clinicalnotebert.corpus.tokenizer import note_training_texts, train_and_save
@@ -22,7 +23,7 @@ def corpus_training_texts(corpus_path) -> Iterator[str]:
         yield from dataset[start : start + 1000]["text"]
 
 
-def run(cfg) -> dict:
+def run(cfg: Config) -> dict:
     out_dir = Path(cfg.paths.output_dir)
     if cfg.corpus.path:
         texts = corpus_training_texts(cfg.corpus.path)
@@ -34,5 +35,5 @@ def run(cfg) -> dict:
             sources, cfg.prepare, read_subject_list(cfg.prepare.exclude_subjects)
         )
         source = "notes"
-    tokenizer = train_and_save(cfg, texts, out_dir)
+    tokenizer = train_and_save(cfg.tokenizer, texts, out_dir)
     return {"vocab_size": len(tokenizer), "source": source}

@@ -4,41 +4,70 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytorch_lightning as pl
 import torch
 from hydra.utils import instantiate
-from omegaconf import DictConfig, OmegaConf
+
+from clinicalnotebert.config import Config
+from clinicalnotebert.errors import UserError
 
 
-def build_logger(cfg: DictConfig, name: str | None = None, version: str | None = None):
+@dataclass(frozen=True)
+class TrainingSetup:
+    """What every training stage takes from the config to build its trainer: the ``trainer`` and
+    ``logger`` groups and the run dir (so that library code never needs the whole config)."""
+
+    trainer: dict[str, Any]
+    logger: dict[str, Any] | None
+    output_dir: Path
+
+    @classmethod
+    def from_config(cls, cfg: Config) -> TrainingSetup:
+        return cls(dict(cfg.trainer), dict(cfg.logger or {}) or None, Path(cfg.paths.output_dir))
+
+    @property
+    def log_dir_name(self) -> str:
+        return str((self.logger or {}).get("name", "logs"))
+
+
+def instantiated(group: str, spec: dict[str, Any], **kwargs):
+    """``instantiate(spec)``; any error is a bad value in the ``group`` config (a user error)."""
+    try:
+        return instantiate(spec, **kwargs, _convert_="all")
+    except Exception as exc:  # Lightning, torch and Hydra raise many kinds for a bad value
+        cause = exc.__cause__ or exc
+        raise UserError(f"{group}: {' '.join(str(cause).split())}") from None
+
+
+def build_logger(setup: TrainingSetup, name: str | None = None, version: str | None = None):
     """The configured tracker (csv by default), writing inside the run dir. Never given note text.
 
     ``version`` (for loggers that have one: csv, tensorboard) picks a subfolder, e.g. so that a
     resumed run does not overwrite the logs of the run it continues.
     """
-    if cfg.get("logger") is None:
+    if not setup.logger:
         return False
-    overrides = {"save_dir": str(cfg.paths.output_dir)}
-    if name is not None and "name" in cfg.logger:
-        overrides["name"] = name
-    if version is not None and "version" in cfg.logger:
-        overrides["version"] = version
-    return instantiate(cfg.logger, **overrides)
+    spec = {**setup.logger, "save_dir": str(setup.output_dir)}
+    if name is not None and "name" in spec:
+        spec["name"] = name
+    if version is not None and "version" in spec:
+        spec["version"] = version
+    return instantiated("logger", spec)
 
 
-def build_trainer(cfg: DictConfig, callbacks: Sequence = (), logger=None, **overrides):
-    """``pytorch_lightning.Trainer`` from ``cfg.trainer``; ``overrides`` are the stage's own settings
-    (max_steps, accumulate_grad_batches, ...), which win over the group's values."""
-    trainer_cfg = OmegaConf.to_container(cfg.trainer, resolve=True)
-    trainer_cfg.update(overrides)
-    return instantiate(
-        trainer_cfg,
+def build_trainer(setup: TrainingSetup, callbacks: Sequence = (), logger=None, **overrides):
+    """``pytorch_lightning.Trainer`` from the ``trainer`` group; ``overrides`` are the stage's own
+    settings (max_steps, accumulate_grad_batches, ...), which win over the group's values."""
+    return instantiated(
+        "trainer",
+        {**setup.trainer, **overrides},
         callbacks=list(callbacks),
-        logger=build_logger(cfg) if logger is None else logger,
-        default_root_dir=str(Path(cfg.paths.output_dir)),
-        _convert_="all",
+        logger=build_logger(setup) if logger is None else logger,
+        default_root_dir=str(setup.output_dir),
     )
 
 

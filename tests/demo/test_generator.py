@@ -21,7 +21,7 @@ from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from clinicalnotebert.demo import generator as synthetic
+from clinicalnotebert.demo import generator, ner
 from clinicalnotebert.demo.generator import ensure_demo, generate_demo
 from clinicalnotebert.errors import UserError
 from tests.helpers import compose
@@ -83,7 +83,7 @@ def read(root: Path, name: str) -> pd.DataFrame:
 
 @pytest.fixture(scope="session")
 def demo(isolated_cache, tmp_path_factory) -> Path:
-    """The default demo data, made as ``data=demo`` makes it (shared with other test modules)."""
+    """The default demo data, made as ``data=demo`` makes it (once per test session)."""
     cfg = compose(["data=demo"], tmp_path_factory.mktemp("run"))
     root = ensure_demo(cfg.data)
     assert root.parent == isolated_cache / "demo"
@@ -141,7 +141,7 @@ def test_a_failed_generation_leaves_nothing_that_looks_complete(tmp_path, monkey
     def broken(*args):
         raise RuntimeError("killed")
 
-    monkeypatch.setattr(synthetic, "write_ner", broken)
+    monkeypatch.setattr(ner, "write_ner", broken)
     with pytest.raises(RuntimeError):
         small(tmp_path, "a")
     assert not (tmp_path / "a").exists()
@@ -165,7 +165,7 @@ def test_ensure_demo_generates_once_then_reuses(tmp_path, monkeypatch):
     def must_not_run(*args, **kwargs):
         raise AssertionError("regenerated a complete dataset")
 
-    monkeypatch.setattr(synthetic, "generate_demo", must_not_run)
+    monkeypatch.setattr(generator, "generate_demo", must_not_run)
     assert ensure_demo(demo_cfg(root)) == root
 
 
@@ -425,7 +425,7 @@ def to_standard_units(values: pd.DataFrame) -> pd.Series:
 
 
 def first_day_notes(tables, first_stays) -> pd.Series:
-    """SPEC 6.2: no discharge summaries, CHARTTIME (else CHARTDATE) <= INTIME + 24 h."""
+    """The first day's notes: no discharge summaries, CHARTTIME (else CHARTDATE) <= INTIME + 24 h."""
     notes = tables["NOTEEVENTS"]
     notes = notes[(notes.CATEGORY != "Discharge summary") & (notes.TEXT.str.strip() != "")]
     when = notes.CHARTTIME.fillna(notes.CHARTDATE)
