@@ -20,10 +20,11 @@ $(VENV)/.installed: pyproject.toml
 demo: setup
 	$(BIN)/python -m clinicalnotebert task=pipeline experiment=demo hydra.run.dir=outputs/demo
 
-# The README's demo results block is this report of the demo runs, never typed by hand.
+# The README's demo results block is this report of the demo runs, never typed by hand:
+# the table, the sentences and the two plots (copied to docs/demo/, linked from the block).
 readme-results: demo
 	$(BIN)/python -m clinicalnotebert task=report "report.runs=[outputs/demo]" \
-		report.readme=README.md hydra.run.dir=outputs/demo_report
+		report.readme=README.md report.readme_assets=docs/demo hydra.run.dir=outputs/demo_report
 
 test: setup lint
 	$(BIN)/python -m pytest -q

@@ -8,8 +8,8 @@ flat ``metrics.json`` into the run dir. A bad command line is caught before Hydr
 
 from __future__ import annotations
 
-import importlib
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -26,29 +26,17 @@ from omegaconf.errors import (
 
 from clinicalnotebert.config import CONF_DIR, typed
 from clinicalnotebert.errors import UserError
-from clinicalnotebert.io import flatten_metrics, write_json_atomic
+from clinicalnotebert.runner import execute
 from clinicalnotebert.utils.runtime import is_rank_zero
 
 MULTIRUN_FLAGS = ("-m", "--multirun")
-
-
-def execute(cfg: DictConfig) -> dict[str, Any]:
-    """Run the task named by ``cfg.task.name`` and write its ``metrics.json``; return the metrics."""
-    from clinicalnotebert.utils.runtime import finish_trackers, seed_everything
-
-    settings = typed(cfg)
-    seed_everything(settings.seed)
-    module = importlib.import_module(f"clinicalnotebert.{settings.task.package}")
-    metrics_file = Path(settings.paths.output_dir) / "metrics.json"
-    if is_rank_zero():  # a rerun in the same dir: old scores must not outlive a failed rerun
-        metrics_file.unlink(missing_ok=True)
-    try:
-        metrics = flatten_metrics(module.run(settings) or {})
-    finally:
-        finish_trackers()
-    if is_rank_zero():
-        write_json_atomic(metrics_file, metrics)
-    return metrics
+JSON_FLAG = "--json"  # ours, not Hydra's: print metrics.json's contents instead of the table
+OUTPUT = {"json": False}
+# OmegaConf's wording of a value of the wrong type, and what a user should read instead
+WRONG_TYPE = re.compile(
+    r"Value '(.*)' (?:of type '\w+' could not be converted to (\w+)|is not a valid (bool))"
+)
+EXPECTED = {"Integer": "a whole number", "Float": "a number", "bool": "true or false"}
 
 
 def optimized_value(cfg: DictConfig, metrics: dict[str, Any]) -> float | None:
@@ -82,7 +70,12 @@ def config_problem(exc: BaseException) -> str:
         return f"missing required config value '{key}' (set it: {key}=...)"
     if isinstance(cause, OmegaConfBaseException) and key:
         # OmegaConf appends full_key / object_type lines to its message: the first line says it
-        return f"{key}: {str(cause.msg).splitlines()[0]}"
+        first = str(cause.msg).splitlines()[0]
+        wrong_type = WRONG_TYPE.match(first)
+        if wrong_type:
+            value, kind = wrong_type.group(1), wrong_type.group(2) or wrong_type.group(3)
+            return f"{key}: expected {EXPECTED.get(kind, kind)} (got '{value}')"
+        return f"{key}: {first}"
     return one_line(cause if isinstance(cause, UserError) else exc)
 
 
@@ -96,6 +89,16 @@ def job_prefix() -> str:
     return ""
 
 
+def report(cfg: DictConfig, metrics: dict[str, Any]) -> None:
+    """The closing table (or, with ``--json``, the metrics as one JSON line) on stdout."""
+    from clinicalnotebert.utils.console import print_summary
+
+    if OUTPUT["json"]:
+        print(json.dumps(metrics), flush=True)
+    else:
+        print_summary(cfg.task.name, metrics, Path(cfg.paths.output_dir), list(cfg.task.summary))
+
+
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def hydra_entry(cfg: DictConfig) -> float | None:
     try:
@@ -104,7 +107,7 @@ def hydra_entry(cfg: DictConfig) -> float | None:
     except (UserError, MissingMandatoryValue, InterpolationResolutionError) as exc:
         fail(job_prefix() + config_problem(exc))
     if is_rank_zero():
-        print(json.dumps(metrics), flush=True)
+        report(cfg, metrics)
     return value
 
 
@@ -163,6 +166,8 @@ def check_command_line(overrides: list[str], multirun: bool) -> None:
 
 
 def main() -> None:
+    OUTPUT["json"] = JSON_FLAG in sys.argv
+    sys.argv = [arg for arg in sys.argv if arg != JSON_FLAG]  # Hydra would refuse it
     args = sys.argv[1:]
     flags = [arg for arg in args if arg.startswith("-")]
     if all(flag in MULTIRUN_FLAGS for flag in flags):  # other Hydra flags: Hydra's own handling

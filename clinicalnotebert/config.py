@@ -68,6 +68,7 @@ class Checked:
 class TaskConfig:
     name: str = MISSING
     package: str = MISSING  # the stage package whose run(cfg) runs the task
+    summary: list[str] = field(default_factory=list)  # metric keys of the closing table
 
 
 @dataclass
@@ -111,6 +112,8 @@ class DataConfig(Checked):
 
     def check(self) -> None:
         one_of("data.format", self.format, ("mimic", "csv"))
+        if self.format == "csv" and not self.path:
+            raise UserError("data.path is not set: data=csv reads notes from data.path=<file>")
 
 
 @dataclass
@@ -166,9 +169,18 @@ class SeqConfig(Checked):
 
 @dataclass
 class PathLink:
-    """A link to an earlier stage's artifact (``corpus.path``, ``encoder.path``)."""
+    """A link to an earlier stage's artifact (``corpus.path``)."""
 
     path: str | None = None
+
+
+@dataclass
+class EncoderLink:
+    """The encoder a stage uses: ``path`` (our run's ``model/`` or ``encoder/``, any local HF
+    folder, or a hub id) and ``name``, the row it is reported under (null: named by its origin)."""
+
+    path: str | None = None
+    name: str | None = None
 
 
 # ---- stages --------------------------------------------------------------------------------
@@ -265,7 +277,7 @@ class PretrainConfig(Checked):
 
     def check(self) -> None:
         one_of("pretrain.variant", self.variant, VARIANTS)
-        at_least("pretrain.max_steps", self.max_steps, 1)
+        at_least("pretrain.max_steps", self.max_steps, 0)  # 0: export the initial weights
         within("pretrain.val_fraction", self.val_fraction, 0, 1, closed_low=True)
         at_least("pretrain.val_every_steps", self.val_every_steps, 1)
         at_least("pretrain.checkpoint_every_steps", self.checkpoint_every_steps, 1)
@@ -542,7 +554,11 @@ class QaConfig(Checked):
     subsample_seed: int = MISSING
 
     def check(self) -> None:
-        one_of("finetune.qa.version_2_with_negative", self.version_2_with_negative, ("auto", True, False))
+        one_of(
+            "finetune.qa.version_2_with_negative",
+            self.version_2_with_negative,
+            ("auto", True, False),
+        )
 
 
 @dataclass
@@ -572,8 +588,8 @@ class FinetuneConfig(Checked):
     adam_epsilon: float = MISSING
     max_grad_norm: float | None = None
     length_group_factor: int = MISSING
-    log_every_n_steps: int = MISSING
     save_model: bool = MISSING
+    checkpoints: bool = MISSING
     grid: bool = MISSING
     grid_values: GridValues = field(default_factory=GridValues)
     select_from: str | None = None
@@ -587,6 +603,9 @@ class FinetuneConfig(Checked):
 
     def check(self) -> None:
         one_of("finetune.task", self.task, FINETUNE_TASKS)
+        # Hugging Face schedules that need no settings beyond warmup and length
+        schedules = ("linear", "constant", "constant_with_warmup", "cosine", "polynomial")
+        one_of("finetune.scheduler", self.scheduler, schedules)
         if self.lr <= 0:
             raise UserError(f"finetune.lr must be positive (got {self.lr})")
         at_least("finetune.epochs", self.epochs, 1)
@@ -607,17 +626,58 @@ class ReportConfig:
     runs: list[str] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)
     columns: dict[str, ReportColumn] = field(default_factory=dict)
+    baseline: list[str] = field(default_factory=list)  # row labels shown last, marked (baseline)
     plots: bool = MISSING
     readme: str | None = None
+    readme_assets: str | None = MISSING  # the plots' folder for the README (relative to it)
 
 
 @dataclass
-class PipelineConfig:
-    stages: dict[str, list[str]] = field(default_factory=dict)
+class PipelineConfig(Checked):
+    stages: dict[str, list[str]] = field(default_factory=dict)  # run first, in order
+    per_encoder: dict[str, list[str]] = field(default_factory=dict)  # then per evaluated model
+    closing: dict[str, list[str]] = field(default_factory=dict)  # then these (the report)
     run: list[str] | None = None
     dry_run: bool = MISSING
+    isolation: str = MISSING  # auto | process
     overrides: list[str] | None = None
     curriculum_steps: dict[str, int] | None = None  # the paper pipeline's stage lengths
+
+    def check(self) -> None:
+        one_of("pipeline.isolation", self.isolation, ("auto", "process"))
+
+
+EVALUATED_COLUMNS = ("finetune", "sts", "rag", "predict")
+
+
+@dataclass
+class EvaluateConfig:
+    """Which encoders the evaluation stages score (``pipeline=evaluate``, the demo's rows)."""
+
+    models: list[Any] = field(default_factory=list)  # zoo names, folders, hub ids or dicts
+    name: str | None = None
+    finetune_model: str | None = None
+    sts_encoder: str | None = None
+    rag_encoder: str | None = None
+    predict_encoder: str | None = None
+
+
+@dataclass
+class ZooModel:
+    """A published checkpoint family: its size and the checkpoint each column uses."""
+
+    parameters: float | None = None  # millions, as published
+    baseline: bool = False
+    finetune: str | None = None
+    sts: str | None = None
+    rag: str | None = None
+    predict: str | None = None
+
+
+@dataclass
+class ZooConfig:
+    root: str | None = None  # a dir of local copies: <root>/<hub id>/ (org/name)
+    models: dict[str, ZooModel] = field(default_factory=dict)
 
 
 @dataclass
@@ -642,9 +702,11 @@ class Config:
     finetune: FinetuneConfig = field(default_factory=FinetuneConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
     pipeline: PipelineConfig = field(default_factory=PipelineConfig)
+    evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
+    zoo: ZooConfig = field(default_factory=ZooConfig)
     seed: int = MISSING
     corpus: PathLink = field(default_factory=PathLink)
-    encoder: PathLink = field(default_factory=PathLink)
+    encoder: EncoderLink = field(default_factory=EncoderLink)
     optimized_metric: str | None = None  # the metrics.json key a sweeper (Optuna) optimises
 
 
@@ -677,6 +739,9 @@ def typed(cfg: DictConfig) -> Config:
         node = cfg._get_node(key)
         if isinstance(node, DictConfig) and key not in UNTYPED:
             check_known_keys(node, str(key))
+    missing = sorted(OmegaConf.missing_keys(cfg))
+    if missing:
+        raise UserError(f"missing required config value '{missing[0]}' (set it: {missing[0]}=...)")
     return OmegaConf.to_object(cfg)
 
 
@@ -687,7 +752,7 @@ def load_run_config(path: str | Path) -> DictConfig:
     try:
         return OmegaConf.merge(OmegaConf.structured(Config), OmegaConf.load(path))
     except (OSError, OmegaConfBaseException) as exc:
-        reason = ' '.join(str(exc).split())
+        reason = " ".join(str(exc).split())
         raise UserError(f"{path}: not a config of this version ({reason})") from None
 
 

@@ -7,7 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import SHARED_DATA, compose, run_cli, run_task
+from tests.helpers import (
+    SHARED_DATA,
+    clinical_sentences,
+    compose,
+    run_cli,
+    run_main,
+    run_task,
+    save_random_bert,
+    typed_config,
+)
 
 # Offline, quiet and single-threaded unless a test says otherwise; set before torch is imported.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -35,8 +44,10 @@ def shared_data() -> Path:
 
 @pytest.fixture
 def make_cfg(tmp_path):
+    """The typed config (``clinicalnotebert.config.Config``) a command line gives a stage."""
+
     def _make(*overrides: str, output_dir: Path | None = None):
-        return compose(list(overrides), output_dir or tmp_path / "run")
+        return typed_config(compose(list(overrides), output_dir or tmp_path / "run"))
 
     return _make
 
@@ -51,6 +62,18 @@ def run_in_process(tmp_path):
 
 @pytest.fixture
 def cli(tmp_path):
+    """A command line through ``main()`` in this process (exit status, stdout, stderr)."""
+
+    def _cli(*args: str, run_dir: Path | None = None):
+        return run_main(list(args), run_dir or tmp_path / "run")
+
+    return _cli
+
+
+@pytest.fixture
+def cli_process(tmp_path):
+    """A command line as its own process: for DDP launchers and what needs a real start."""
+
     def _cli(*args: str, run_dir: Path | None = None, timeout: int = 600):
         return run_cli(list(args), run_dir or tmp_path / "run", timeout)
 
@@ -80,3 +103,14 @@ def demo_prepare_run(tmp_path_factory) -> tuple[dict, Path]:
 def demo_corpus(demo_prepare_run) -> Path:
     """The prepared demo corpus dir (``<run>/corpus``), its tokenizer at ``<run>/tokenizer``."""
     return demo_prepare_run[1] / "corpus"
+
+
+@pytest.fixture(scope="session")
+def micro_encoder(tmp_path_factory) -> Path:
+    """A random 2 x 128 BERT with its own WordPiece tokenizer (model=micro's shape)."""
+    from clinicalnotebert.models.tokenizer import save_tokenizer, train_wordpiece
+
+    out = tmp_path_factory.mktemp("micro-encoder")
+    tokenizer = train_wordpiece(clinical_sentences(400), vocab_size=256, min_frequency=1)
+    save_tokenizer(tokenizer, out)
+    return save_random_bert(out, len(tokenizer), layers=2, intermediate_size=512)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +23,13 @@ def compose(overrides: list[str], output_dir: Path):
         return hydra_compose("config", overrides=[*overrides, f"paths.output_dir={output_dir}"])
 
 
+def typed_config(cfg):
+    """A composed config as the typed objects a stage receives (``clinicalnotebert.config.typed``)."""
+    from clinicalnotebert.config import typed
+
+    return typed(cfg)
+
+
 def run_task(overrides: list[str], output_dir: Path) -> dict:
     """Run a task in this process (fast: no re-import of torch) and return its metrics."""
     from clinicalnotebert.__main__ import execute
@@ -30,9 +38,32 @@ def run_task(overrides: list[str], output_dir: Path) -> dict:
 
 
 def run_cli(args: list[str], run_dir: Path, timeout: int = 600) -> subprocess.CompletedProcess:
-    """``python -m clinicalnotebert ARGS hydra.run.dir=RUN_DIR`` as a user would run it."""
+    """``python -m clinicalnotebert ARGS hydra.run.dir=RUN_DIR`` as a user would run it, in a
+    process of its own (DDP launchers, kills, the real interpreter start)."""
     command = [sys.executable, "-m", "clinicalnotebert", *args, f"hydra.run.dir={run_dir}"]
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=REPO)
+
+
+def run_main(args: list[str], run_dir: Path | None = None) -> subprocess.CompletedProcess:
+    """The same command line through the entrypoint's ``main()`` in this process: the exit status
+    and what it wrote to stdout and stderr, without the seconds an interpreter start costs."""
+    import contextlib
+    import io
+
+    from clinicalnotebert.__main__ import main
+
+    argv = ["clinicalnotebert", *args, *([f"hydra.run.dir={run_dir}"] if run_dir else [])]
+    out, err = io.StringIO(), io.StringIO()
+    saved, code = sys.argv, 0
+    sys.argv = argv
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            main()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    finally:
+        sys.argv = saved
+    return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
 
 
 def assert_user_error(result: subprocess.CompletedProcess, *fragments: str) -> str:
@@ -65,3 +96,18 @@ def save_random_bert(out: Path, vocab_size: int, layers: int, intermediate_size:
     )
     BertModel(config).save_pretrained(out)
     return out
+
+
+VOCABULARY = (
+    "patient admitted with chest pain shortness of breath fever cough denies nausea "
+    "vomiting abdominal tenderness blood pressure heart rate oxygen saturation room air "
+    "lungs clear bilaterally no edema plan continue aspirin heparin monitor telemetry "
+    "follow up cardiology chest x ray shows no acute process small left effusion"
+)
+WORDS = VOCABULARY.split()
+
+
+def clinical_sentences(count: int, seed: int = 0) -> list[str]:
+    """Deterministic pseudo-clinical sentences to train the test tokenizers on."""
+    rng = random.Random(seed)
+    return [" ".join(rng.choices(WORDS, k=rng.randint(6, 20))) + "." for _ in range(count)]

@@ -1,4 +1,4 @@
-"""De-identification placeholder cleanup and line cleaning (SPEC 1.2)."""
+"""De-identification placeholder cleanup and line cleaning (docs/reference.md §1.2)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def _placeholder_text(match: re.Match[str]) -> str:
 
 def clean_deid(text: str) -> str:
     """Replace ``[**...**]`` placeholders by their cleaned inner text, then delete the marks
-    ``--``, ``___``, ``__`` and ``==`` (SPEC 1.2 steps 1-2)."""
+    ``--``, ``___``, ``__`` and ``==`` (docs/reference.md §1.2 steps 1-2)."""
     text = _PLACEHOLDER.sub(_placeholder_text, text)
     for mark in _DELETED_MARKS:
         text = text.replace(mark, "")
@@ -32,5 +32,5 @@ def clean_deid(text: str) -> str:
 
 
 def clean_line(text: str) -> str:
-    """Strip, then turn newlines into spaces (SPEC 1.2 step 3)."""
+    """Strip, then turn newlines into spaces (docs/reference.md §1.2 step 3)."""
     return text.strip().replace("\n", " ")

@@ -1,4 +1,4 @@
-"""One note -> its sentence, segment and note texts (SPEC 1.4)."""
+"""One note -> its sentence, segment and note texts (docs/reference.md §1.4)."""
 
 from __future__ import annotations
 

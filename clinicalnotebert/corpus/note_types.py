@@ -1,4 +1,4 @@
-"""The five note types (SPEC 1.1) and the rules that map a source category onto them."""
+"""The five note types (docs/reference.md §1.1) and the rules that map a source category onto them."""
 
 from __future__ import annotations
 

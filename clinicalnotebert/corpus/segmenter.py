@@ -1,4 +1,4 @@
-"""Heuristic clinical note segmenter (SPEC 1.3).
+"""Heuristic clinical note segmenter (docs/reference.md §1.3).
 
 Willie Boag's mimic-tokenize rules as ClinicalBERT used them, with both of ClinicalBERT's known
 bugs fixed: list items are found with an escaped '.' (step 5), and a one-line segment after a

@@ -1,4 +1,4 @@
-"""task=prepare: raw notes -> ``corpus/<variant>/<note_type>/`` + ``meta.json`` (SPEC 1)."""
+"""task=prepare: raw notes -> ``corpus/<variant>/<note_type>/`` + ``meta.json`` (docs/reference.md §1)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from clinicalnotebert.corpus.prepare import (
     shard_notes,
     write_note_results,
 )
-from clinicalnotebert.corpus.readers import note_sources
+from clinicalnotebert.corpus.readers import missing_note_tables, note_sources
 from clinicalnotebert.corpus.tokenizer import tokenizer_for_run
 from clinicalnotebert.corpus.variants import Band, SegmentGrouper
 from clinicalnotebert.demo import ensure_demo_data
@@ -46,6 +46,7 @@ def run(cfg: Config) -> dict:
         return {**meta["stats"], "shards": len(meta["merged_from"])}
     ensure_demo_data(cfg.data)
     sources = note_sources(cfg.data)
+    missing = missing_note_tables(cfg.data)
     excluded = read_subject_list(prep.exclude_subjects)
     shard = parse_shard(prep.shard)
     bands = {v: (prep.variants[v].min_tokens, prep.variants[v].max_tokens) for v in VARIANTS}
@@ -82,9 +83,10 @@ def run(cfg: Config) -> dict:
         meta = corpus_meta(cfg, bands, tokenizer_ref.recorded, len(tokenizer), stats, shard)
         write_json_atomic(tmp / "meta.json", meta)
     seconds = time.perf_counter() - started
-    print_summary(stats)
+    print_summary(stats, missing)
     return {
         **stats.metrics(),
+        "sources": {"missing": len(missing)},
         "seconds": round(seconds, 3),
         "throughput": throughput(stats, seconds),
     }
@@ -128,7 +130,9 @@ def corpus_meta(cfg: Config, bands, tokenizer_recorded, vocab_size, stats, shard
     }
 
 
-def print_summary(stats: PrepareStats) -> None:
+def print_summary(stats: PrepareStats, missing: list[str]) -> None:
+    """The summary table, the drop counts, and a line per configured note file that is not
+    there (``sources.missing`` in the metrics counts them)."""
     from rich.console import Console
     from rich.table import Table
 
@@ -149,3 +153,5 @@ def print_summary(stats: PrepareStats) -> None:
         f"{dropped_summary(stats)}; tokens: "
         + ", ".join(f"{v} {stats.tokens[v]:,}" for v in VARIANTS)
     )
+    for line in missing:
+        console.print(line, markup=False)

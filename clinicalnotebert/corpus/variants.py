@@ -1,4 +1,4 @@
-"""Token-length rules that turn tokenised lines into the sentence / segment / note variants (SPEC 1.5).
+"""Token-length rules that turn tokenised lines into the sentence / segment / note variants (docs/reference.md §1.5).
 
 Bands count ``[CLS]`` and ``[SEP]``: a band ``min-max`` keeps at most ``max - 2`` body tokens.
 Each rule takes token ids and character end offsets of a cleaned line and returns pieces

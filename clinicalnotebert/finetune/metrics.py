@@ -5,8 +5,8 @@
   (an ``I-X`` after ``O`` opens an entity), overall and per type;
 - extractive QA: the official SQuAD v2 script's normalisation, exact match and token F1, each
   the maximum over a question's gold answers (an unanswerable question's gold is ``""``);
-- relations: strict F1 (SPEC §7): a predicted relation counts only when both argument spans,
-  both entity labels and the relation label all match; micro, and macro over relation types.
+- relations: strict F1 (docs/reference.md §7): a predicted relation counts only when both argument
+  spans, both entity labels and the relation label all match; micro, and macro over relation types.
 """
 
 from __future__ import annotations

@@ -23,16 +23,7 @@ from clinicalnotebert.finetune.readers import (
     read_conll,
     read_tagged_dataset,
 )
-from clinicalnotebert.finetune.training import (
-    Context,
-    Outcome,
-    Settings,
-    label_names,
-    load_head,
-    predict_logits,
-    save_head,
-    train_model,
-)
+from clinicalnotebert.finetune.training import Context, Head, Outcome, Settings, train_head
 from clinicalnotebert.models import IGNORE_INDEX
 from clinicalnotebert.models.tokenizer import load_tokenizer
 
@@ -149,11 +140,9 @@ def first_subword_positions(word_ids: Sequence[int | None]) -> list[int]:
     return positions
 
 
-def predict_tags(
-    model, encoded: EncodedSentences, labels: list[str], ctx: Context, pad_id: int
-) -> list[list[str]]:
+def predict_tags(head: Head, encoded: EncodedSentences, labels: list[str]) -> list[list[str]]:
     """Predicted tags of every scored word, sentence by sentence."""
-    logits = predict_logits(model, encoded.features, ctx, pad_id, ("logits",), per_token=True)
+    logits = head.predict(encoded.features, ("logits",), per_token=True)
     predicted = [["O"] * n for n in encoded.scored_words]
     for (s, first, _size), positions, (window_logits,) in zip(
         encoded.windows, encoded.first_subwords, logits, strict=True
@@ -197,15 +186,17 @@ class NerTask:
     def fit(self, settings: Settings, ctx: Context) -> Outcome:
         from transformers import AutoModelForTokenClassification
 
-        model = load_head(AutoModelForTokenClassification, ctx, **label_names(self.labels))
-        pad_id = self.tokenizer.pad_token_id
-        loss = train_model(model, self.encoded["train"].features, settings, ctx, pad_id, "ner")
-        metrics: dict = {"train": {"loss": loss}}
+        features = self.encoded["train"].features
+        labels = self.labels
+        head = train_head(
+            AutoModelForTokenClassification, features, settings, ctx, self.tokenizer, "ner", labels
+        )
+        metrics: dict = {"train": {"loss": head.train_loss}}
         predictions = {}
         for split in ("dev", "test"):
             encoded = self.encoded[split]
-            predictions[split] = predict_tags(model, encoded, self.labels, ctx, pad_id)
+            predictions[split] = predict_tags(head, encoded, self.labels)
             gold = gold_tags(self.splits[split], encoded.scored_words)
             metrics[split] = entity_scores(gold, predictions[split])
         rows = [{"sentence": i, "tags": tags} for i, tags in enumerate(predictions["test"])]
-        return Outcome(metrics, lambda out: save_head(model, self.tokenizer, out), rows)
+        return Outcome(metrics, head.save, rows, head)

@@ -14,16 +14,7 @@ from clinicalnotebert.finetune.readers import (
     first_examples,
     read_sentence_pairs,
 )
-from clinicalnotebert.finetune.training import (
-    Context,
-    Outcome,
-    Settings,
-    label_names,
-    load_head,
-    predict_logits,
-    save_head,
-    train_model,
-)
+from clinicalnotebert.finetune.training import Context, Outcome, Settings, train_head
 from clinicalnotebert.models.tokenizer import load_tokenizer
 
 PAIR_EXTENSIONS = (".jsonl", ".json")
@@ -67,16 +58,23 @@ class NliTask:
     def fit(self, settings: Settings, ctx: Context) -> Outcome:
         from transformers import AutoModelForSequenceClassification
 
-        model = load_head(AutoModelForSequenceClassification, ctx, **label_names(self.labels))
-        pad_id = self.tokenizer.pad_token_id
-        loss = train_model(model, self.features["train"], settings, ctx, pad_id, "nli")
-        metrics: dict = {"train": {"loss": loss}}
+        features = self.features["train"]
+        head = train_head(
+            AutoModelForSequenceClassification,
+            features,
+            settings,
+            ctx,
+            self.tokenizer,
+            "nli",
+            self.labels,
+        )
+        metrics: dict = {"train": {"loss": head.train_loss}}
         predicted = {}
         for split in ("dev", "test"):
             features = self.features[split]
-            logits = predict_logits(model, features, ctx, pad_id, ("logits",), per_token=False)
+            logits = head.predict(features, ("logits",), per_token=False)
             predicted[split] = [int(np.argmax(row)) for (row,) in logits]
             gold = [f["labels"] for f in features]
             metrics[split] = classification_scores(gold, predicted[split])
         rows = [{"pair": i, "label": self.labels[p]} for i, p in enumerate(predicted["test"])]
-        return Outcome(metrics, lambda out: save_head(model, self.tokenizer, out), rows)
+        return Outcome(metrics, head.save, rows, head)

@@ -27,15 +27,7 @@ from clinicalnotebert.finetune.readers import (
     first_examples,
     read_squad,
 )
-from clinicalnotebert.finetune.training import (
-    Context,
-    Outcome,
-    Settings,
-    load_head,
-    predict_logits,
-    save_head,
-    train_model,
-)
+from clinicalnotebert.finetune.training import Context, Outcome, Settings, train_head
 from clinicalnotebert.models.tokenizer import load_tokenizer
 
 SQUAD_EXTENSIONS = (".json",)
@@ -233,15 +225,16 @@ class QaTask:
     def fit(self, settings: Settings, ctx: Context) -> Outcome:
         from transformers import AutoModelForQuestionAnswering
 
-        model = load_head(AutoModelForQuestionAnswering, ctx)
-        pad_id = self.tokenizer.pad_token_id
-        loss = train_model(model, self.windows["train"].features, settings, ctx, pad_id, "qa")
-        metrics: dict = {"train": {"loss": loss}}
+        features = self.windows["train"].features
+        head = train_head(
+            AutoModelForQuestionAnswering, features, settings, ctx, self.tokenizer, "qa"
+        )
+        metrics: dict = {"train": {"loss": head.train_loss}}
         answers = {}
         for split in ("dev", "test"):
             questions, windows = self.splits[split], self.windows[split]
             outputs = ("start_logits", "end_logits")
-            logits = predict_logits(model, windows.features, ctx, pad_id, outputs, per_token=True)
+            logits = head.predict(windows.features, outputs, per_token=True)
             answers[split] = best_answers(questions, windows, logits, self.decoding)
             predictions = {
                 i: answer_text(q, span)
@@ -254,4 +247,4 @@ class QaTask:
             {"id": q.id, "answer_start": span and span[0], "answer_end": span and span[1]}
             for q, span in zip(self.splits["test"], answers["test"], strict=True)
         ]
-        return Outcome(metrics, lambda out: save_head(model, self.tokenizer, out), rows)
+        return Outcome(metrics, head.save, rows, head)

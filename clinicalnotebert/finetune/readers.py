@@ -1,4 +1,4 @@
-"""Readers for the fine-tuning formats (SPEC §7); every problem is a UserError naming file and line.
+"""Readers of the fine-tuning formats (docs/reference.md §7); errors name the file and line.
 
 - sentence pairs: JSONL with ``sentence1``, ``sentence2``, ``gold_label`` (MedNLI);
 - tagged sentences: CoNLL ``token<TAB>tag`` with BIO tags, blank line between sentences, or a
@@ -15,9 +15,8 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from clinicalnotebert.config import SplitLimits
+from clinicalnotebert.config import SplitFiles, SplitLimits
 from clinicalnotebert.errors import UserError, require
 from clinicalnotebert.io import read_text_utf8, text_lines
 
@@ -31,7 +30,7 @@ BIO_TAG = re.compile(r"O|[BI]-\S+")
 
 
 def find_split_files(
-    directory: str | Path, extensions: tuple[str, ...], explicit: Mapping[str, Any]
+    directory: str | Path, extensions: tuple[str, ...], explicit: SplitFiles
 ) -> dict[str, Path]:
     """``{"train", "dev", "test"} -> file`` in ``directory``: named in ``explicit`` (the
     ``finetune.files`` keys), else the one file whose name is the split's name or contains it."""

@@ -7,9 +7,9 @@
    from the gold entities, evaluation pairs from the predicted ones (with predicted labels), so a
    relation is only found when both of its entities are.
 
-Scored with the strict relation F1 of SPEC §7 (spans and labels of both entities and the relation
-label must match), micro and macro over the relation types of the training data. The reference
-ran DyGIE++ in a separate environment; this pipeline is a compact stand-in, not a copy.
+Scored with the strict relation F1 (docs/reference.md §7): spans and labels of both entities and the
+relation label must match; micro and macro over the relation types of the training data. The
+reference ran DyGIE++ in a separate environment; this pipeline is a compact stand-in, not a copy.
 """
 
 from __future__ import annotations
@@ -32,16 +32,7 @@ from clinicalnotebert.finetune.readers import (
     first_examples,
     read_dygie,
 )
-from clinicalnotebert.finetune.training import (
-    Context,
-    Outcome,
-    Settings,
-    label_names,
-    load_head,
-    predict_logits,
-    save_head,
-    train_model,
-)
+from clinicalnotebert.finetune.training import Context, Head, Outcome, Settings, train_head
 from clinicalnotebert.models.tokenizer import load_tokenizer
 
 DYGIE_EXTENSIONS = (".jsonl", ".json")
@@ -207,7 +198,8 @@ class RelationTask:
         train = self.reports["train"]
         self.relation_types = sorted({rel[-1] for rel in gold_relations(train)})
         self.relation_labels = [NO_RELATION, *self.relation_types]
-        self.train_pairs = self.training_pairs(ft.re.max_length)
+        self.max_length = ft.re.max_length
+        self.train_pairs = self.training_pairs(self.max_length)
 
     def training_pairs(self, max_length: int) -> list[dict]:
         """Ordered pairs of gold entities of the training reports, labelled from the gold."""
@@ -236,50 +228,65 @@ class RelationTask:
         }
 
     def fit(self, settings: Settings, ctx: Context) -> Outcome:
+        """The tagger first (its dev and test entities predicted, its logger closed), then the
+        relation classifier on the gold pairs, applied to the pairs of predicted entities."""
         from transformers import AutoModelForSequenceClassification, AutoModelForTokenClassification
 
-        labels = self.entity_labels
-        tagger = load_head(AutoModelForTokenClassification, ctx, **label_names(labels))
-        pad_id = self.tokenizer.pad_token_id
         features = self.sentences["train"].features
-        entity_loss = train_model(tagger, features, settings, ctx, pad_id, "entities")
-        classifier = load_head(
-            AutoModelForSequenceClassification, ctx, **label_names(self.relation_labels)
+        tagger = train_head(
+            AutoModelForTokenClassification,
+            features,
+            settings,
+            ctx,
+            self.tokenizer,
+            "entities",
+            self.entity_labels,
         )
-        classifier.resize_token_embeddings(len(self.marker_tokenizer))
-        relation_loss = train_model(
-            classifier, self.train_pairs, settings, ctx, pad_id, "relations"
+        entities = {split: self.predict_entities(tagger, split) for split in ("dev", "test")}
+        tagger.close()
+        classifier = train_head(
+            AutoModelForSequenceClassification,
+            self.train_pairs,
+            settings,
+            ctx,
+            self.marker_tokenizer,  # with the entity markers: the embeddings grow to it
+            "relations",
+            self.relation_labels,
         )
-        metrics: dict = {"train": {"entity_loss": entity_loss, "relation_loss": relation_loss}}
-        found = {}
+        metrics: dict = {
+            "train": {"entity_loss": tagger.train_loss, "relation_loss": classifier.train_loss}
+        }
+        relations = {}
         for split in ("dev", "test"):
-            found[split] = self.predict(tagger, classifier, split, ctx)
-            metrics[split] = self.score(split, *found[split])
+            relations[split] = self.predict_relations(classifier, split, entities[split])
+            metrics[split] = self.score(split, entities[split], relations[split])
 
         def export(out: Path) -> None:
-            save_head(tagger, self.tokenizer, out / "entities")
-            save_head(classifier, self.marker_tokenizer, out / "relations")
+            tagger.save(out / "entities")
+            classifier.save(out / "relations")
 
-        return Outcome(metrics, export, self.prediction_rows(*found["test"]))
+        rows = self.prediction_rows(entities["test"], relations["test"])
+        return Outcome(metrics, export, rows, classifier)
 
-    def predict(self, tagger, classifier, split: str, ctx: Context):
-        """Predicted entities per sentence and the predicted relation tuples."""
-        pad_id = self.tokenizer.pad_token_id
-        tags = predict_tags(tagger, self.sentences[split], self.entity_labels, ctx, pad_id)
+    def predict_entities(self, tagger: Head, split: str) -> list[tuple[Span, ...]]:
+        """Predicted entities of every sentence of ``split``."""
+        tags = predict_tags(tagger, self.sentences[split], self.entity_labels)
         refs = self.refs[split]
-        entities = [spans_from_tags(t, ref.start) for t, ref in zip(tags, refs, strict=True)]
-        pairs = entity_pairs(refs, entities)
-        max_length = ctx.ft.re.max_length
+        return [spans_from_tags(t, ref.start) for t, ref in zip(tags, refs, strict=True)]
+
+    def predict_relations(self, classifier: Head, split: str, entities) -> set[tuple]:
+        """Relation tuples of the ordered pairs of predicted entities (not ``no_relation``)."""
+        pairs = entity_pairs(self.refs[split], entities)
         features = encode_pairs(
-            self.marker_tokenizer, self.reports[split], pairs, [0] * len(pairs), max_length
+            self.marker_tokenizer, self.reports[split], pairs, [0] * len(pairs), self.max_length
         )
-        logits = predict_logits(classifier, features, ctx, pad_id, ("logits",), per_token=False)
+        logits = classifier.predict(features, ("logits",), per_token=False)
         relations = set()
         for pair, (row,) in zip(pairs, logits, strict=True):
             label = self.relation_labels[int(np.argmax(row))]
             if label != NO_RELATION:
                 relations.add(relation_tuples(pair.ref.report, pair.head, pair.tail, label))
-        return entities, relations
+        return relations
 
     def score(self, split: str, entities, relations: set) -> dict:
         reports = self.reports[split]

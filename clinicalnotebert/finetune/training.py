@@ -1,32 +1,37 @@
-"""The training loop shared by every fine-tuning task: heads, batching, AdamW, prediction.
+"""What every fine-tuning task shares: loading a head, fitting it with the configured trainer,
+predicting with it and exporting it (docs/finetune.md, "Training").
 
-Features are dicts of model inputs (``input_ids``, optional ``token_type_ids``) plus targets
-(``labels``, or ``start_positions`` / ``end_positions``); padding happens per batch.
+A task's ``fit`` trains a new head with :func:`train_head` (a Lightning trainer from the
+``trainer`` and ``logger`` groups), predicts dev and test with :meth:`Head.predict`
+(``trainer.predict``) and exports it with :meth:`Head.save`. Under DDP or FSDP every process
+predicts every row, so all processes hold the same scores and take the same decisions; only
+rank zero writes files.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
-import torch
 
+from clinicalnotebert.config import FinetuneConfig
 from clinicalnotebert.errors import UserError
+from clinicalnotebert.finetune.batching import TrainingData, prediction_loader
+from clinicalnotebert.finetune.module import FinetuneModule
 from clinicalnotebert.hub import from_pretrained_quietly
-from clinicalnotebert.models import IGNORE_INDEX
-from clinicalnotebert.models.encoder import length_sorted_batches
-from clinicalnotebert.utils.optim import decay_groups, warmup_steps
-from clinicalnotebert.utils.progress import progress
-from clinicalnotebert.utils.runtime import seed_everything
+from clinicalnotebert.io import flatten_metrics
+from clinicalnotebert.utils.runtime import finish_trackers, seed_everything
+from clinicalnotebert.utils.training import TrainingSetup, build_logger, build_trainer
 
 log = logging.getLogger(__name__)
 
-MODEL_INPUTS = ("input_ids", "token_type_ids")
+LOG_NAME = "finetune"  # the logger's name: <run>/finetune/<stage>/ for csv and tensorboard
+CHECKPOINTS = "checkpoints"  # <run>/checkpoints/<stage>/last.ckpt
 
 
 @dataclass(frozen=True)
@@ -44,25 +49,113 @@ class Settings:
     def echo(self) -> dict[str, Any]:
         return {"lr": self.lr, "epochs": self.epochs, "batch_size": self.batch_size}
 
+    def overrides(self) -> dict[str, str]:
+        """As the command-line overrides of a sweep job (for the trial table)."""
+        return {f"finetune.{key}": f"{value:g}" for key, value in self.echo().items()}
+
 
 @dataclass
-class Outcome:
-    """A trained configuration: its metrics, how to export its heads, its test predictions."""
+class Trainers:
+    """The trainers a run built. ``utils.distributed.one_ddp_job`` asks for ``strategy`` to learn
+    whether this process started DDP workers: only the first trainer's launcher can have."""
 
-    metrics: dict[str, Any]
-    export: Callable[[Path], None]
-    predictions: list[dict] = field(default_factory=list)
+    built: list = field(default_factory=list)
+
+    @property
+    def strategy(self):
+        return self.built[0].strategy if self.built else SimpleNamespace(launcher=None)
 
 
 @dataclass(frozen=True)
 class Context:
-    """What every task needs besides its data: the ``finetune`` config, encoder, device, seed."""
+    """What every task needs besides its data: the ``finetune`` section, the encoder, the seed,
+    the trainer and logger groups, and the grid point being trained (names its logs and
+    checkpoints in an in-process grid)."""
 
-    ft: Any
+    ft: FinetuneConfig
     encoder: str
-    device: str
     seed: int
-    on_step: Callable[[str, int, float], None] | None = None  # (what, step, loss)
+    setup: TrainingSetup
+    point: str = ""
+    trainers: Trainers = field(default_factory=Trainers)
+
+    def stage(self, what: str) -> str:
+        """``what`` (nli, ner, qa, entities, relations), under the grid point's tag if any."""
+        return f"{self.point}/{what}" if self.point else what
+
+
+@dataclass
+class Head:
+    """A trained head: its module, the trainer that fitted it (and predicts with it), its
+    tokenizer, and its weights as the strategy gives them (FSDP gathers the full model; rank
+    zero holds it)."""
+
+    module: FinetuneModule
+    trainer: Any
+    tokenizer: Any
+    eval_batch_size: int
+    weights: dict | None = None
+
+    @property
+    def train_loss(self) -> float:
+        return self.module.mean_loss
+
+    @property
+    def pad_id(self) -> int:
+        return self.tokenizer.pad_token_id
+
+    def predict(
+        self, features: Sequence[dict], outputs: tuple[str, ...], per_token: bool
+    ) -> list[tuple[np.ndarray, ...]]:
+        """Per feature (input order), the named model outputs as float32 arrays; ``per_token``
+        outputs (one row per position) are cut to the feature's own length."""
+        if not features:
+            return []
+        loader = prediction_loader(features, self.pad_id, self.eval_batch_size)
+        results: list = [None] * len(features)
+        for batch in self.trainer.predict(self.module, dataloaders=loader):
+            arrays = [batch[name].cpu().numpy() for name in outputs]
+            for row, i in enumerate(batch["index"].tolist()):
+                length = len(features[i]["input_ids"])
+                results[i] = tuple(a[row, :length] if per_token else a[row] for a in arrays)
+        return results
+
+    def save(self, directory: Path) -> None:
+        """Hugging Face layout (safetensors + tokenizer files), loadable by the Auto classes."""
+        state = {k.removeprefix("model."): v for k, v in (self.weights or {}).items()}
+        self.module.model.save_pretrained(directory, state_dict=state or None)
+        self.tokenizer.save_pretrained(directory)
+
+    def shared(self, metrics: dict) -> dict:
+        """Rank zero's ``metrics`` in every process (one process: ``metrics`` itself)."""
+        return self.trainer.strategy.broadcast(metrics, src=0)
+
+    def close(self, scores: dict | None = None) -> None:
+        """The dev and test ``scores`` (numbers only, ``test/f1``) to this stage's logger, which
+        is then closed (a wandb run ends, so the next stage's steps start a run of their own)."""
+        logger = self.trainer.logger
+        if logger and scores:
+            flat = flatten_metrics({split: scores[split] for split in ("dev", "test")})
+            numbers = {
+                key.replace(".", "/"): value
+                for key, value in flat.items()
+                if isinstance(value, int | float) and not isinstance(value, bool)
+            }
+            logger.log_metrics(numbers, step=self.trainer.global_step)
+        if logger:
+            logger.finalize("success")
+        finish_trackers()
+
+
+@dataclass
+class Outcome:
+    """A trained configuration: its metrics, how to export its heads, its test predictions and
+    its last head (whose logger gets the scores)."""
+
+    metrics: dict[str, Any]
+    export: Callable[[Path], None]
+    predictions: list[dict]
+    head: Head
 
 
 def label_names(labels: Sequence[str]) -> dict:
@@ -86,120 +179,57 @@ def load_head(auto_class, ctx: Context, **config):
             f"encoder.path: cannot load '{ctx.encoder}' for fine-tuning: {exc}"
         ) from None
     log.info("new %s weights: %s", type(model).__name__, ", ".join(info["missing_keys"]) or "none")
-    return model.to(ctx.device)
+    return model
 
 
-def save_head(model, tokenizer, directory: Path) -> None:
-    """Hugging Face layout (safetensors + tokenizer files), loadable by the Auto classes."""
-    model.save_pretrained(directory)
-    tokenizer.save_pretrained(directory)
+def checkpoint_callbacks(ctx: Context, stage: str) -> list:
+    """``<run>/checkpoints/<stage>/last.ckpt`` (weights, optimizer, schedule) at each epoch's end,
+    when ``finetune.checkpoints``."""
+    if not ctx.ft.checkpoints:
+        return []
+    from pytorch_lightning.callbacks import ModelCheckpoint
 
-
-def pad_value(key: str, pad_id: int) -> int:
-    return {"input_ids": pad_id, "labels": IGNORE_INDEX}.get(key, 0)
-
-
-def collate(features: Sequence[dict], pad_id: int) -> dict[str, torch.Tensor]:
-    """Pad list-valued keys to the longest feature; add the attention mask."""
-    width = max(len(f["input_ids"]) for f in features)
-    batch = {}
-    for key, first in features[0].items():
-        if isinstance(first, list):
-            fill = pad_value(key, pad_id)
-            batch[key] = torch.tensor([f[key] + [fill] * (width - len(f[key])) for f in features])
-        else:
-            batch[key] = torch.tensor([f[key] for f in features])
-    lengths = torch.tensor([len(f["input_ids"]) for f in features])
-    batch["attention_mask"] = (torch.arange(width)[None, :] < lengths[:, None]).long()
-    return batch
-
-
-def length_grouped_batches(
-    lengths: Sequence[int], batch_size: int, rng: np.random.Generator, group_factor: int
-) -> list[np.ndarray]:
-    """Shuffled batches of similar length: a random order, sorted by length within groups of
-    ``group_factor`` batches (as Hugging Face's ``group_by_length``), batches shuffled."""
-    lengths = np.asarray(lengths)
-    order = rng.permutation(len(lengths))
-    group = batch_size * group_factor
-    batches = []
-    for start in range(0, len(order), group):
-        chunk = order[start : start + group]
-        chunk = chunk[np.argsort(-lengths[chunk], kind="stable")]
-        batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
-    rng.shuffle(batches)
-    return batches
-
-
-def build_optimizer(model, settings: Settings, ft) -> torch.optim.Optimizer:
-    """AdamW; biases and norm weights carry no weight decay (as Hugging Face's Trainer)."""
-    groups = decay_groups(model.parameters(), ft.weight_decay)
-    return torch.optim.AdamW(groups, lr=settings.lr, eps=ft.adam_epsilon)
-
-
-def build_scheduler(optimizer, ft, total_steps: int):
-    """``finetune.scheduler``: ``linear`` (warmup, then linear decay) or the reference's
-    ``constant`` [QUIRK]: in Hugging Face ``constant`` ignores ``warmup_ratio``."""
-    from transformers import get_scheduler
-
-    try:
-        return get_scheduler(
-            ft.scheduler,
-            optimizer,
-            num_warmup_steps=warmup_steps(ft.warmup_ratio, total_steps),
-            num_training_steps=total_steps,
+    return [
+        ModelCheckpoint(
+            dirpath=ctx.setup.output_dir / CHECKPOINTS / stage,
+            save_last=True,
+            save_top_k=0,
+            enable_version_counter=False,
         )
-    except ValueError as exc:
-        raise UserError(f"finetune.scheduler '{ft.scheduler}': {exc}") from None
+    ]
 
 
-def train_model(
-    model, features: Sequence[dict], settings: Settings, ctx: Context, pad_id: int, what: str
-) -> float:
-    """Fine-tune ``model`` in place; returns the mean training loss over all steps."""
-    ft = ctx.ft
-    rng = np.random.default_rng(ctx.seed)
-    lengths = [len(f["input_ids"]) for f in features]
-    steps_per_epoch = math.ceil(len(features) / settings.batch_size)
-    optimizer = build_optimizer(model, settings, ft)
-    scheduler = build_scheduler(optimizer, ft, steps_per_epoch * settings.epochs)
-    model.train()
-    losses = []
-    for epoch in range(1, settings.epochs + 1):
-        batches = length_grouped_batches(lengths, settings.batch_size, rng, ft.length_group_factor)
-        for index in progress(batches, f"{what}: epoch {epoch}/{settings.epochs}"):
-            batch = collate([features[i] for i in index], pad_id)
-            loss = model(**{k: v.to(ctx.device) for k, v in batch.items()}).loss
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), ft.max_grad_norm)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            losses.append(loss.item())
-            if ctx.on_step is not None:
-                ctx.on_step(what, len(losses), losses[-1])
-    model.eval()
-    return float(np.mean(losses)) if losses else float("nan")
-
-
-@torch.inference_mode()
-def predict_logits(
-    model,
+def train_head(
+    auto_class,
     features: Sequence[dict],
+    settings: Settings,
     ctx: Context,
-    pad_id: int,
-    outputs: tuple[str, ...],
-    per_token: bool,
-) -> list[tuple[np.ndarray, ...]]:
-    """Per feature (input order), the named model outputs as float32 arrays; ``per_token``
-    outputs (one row per position) are cut to the feature's own length."""
-    results: list = [None] * len(features)
-    lengths = [len(f["input_ids"]) for f in features]
-    for index in length_sorted_batches(lengths, ctx.ft.eval_batch_size):
-        inputs = [{k: features[i][k] for k in MODEL_INPUTS if k in features[i]} for i in index]
-        batch = collate(inputs, pad_id)
-        result = model(**{k: v.to(ctx.device) for k, v in batch.items()})
-        arrays = [result[name].float().cpu().numpy() for name in outputs]
-        for row, i in enumerate(index):
-            results[i] = tuple(a[row, : lengths[i]] if per_token else a[row] for a in arrays)
-    return results
+    tokenizer,
+    what: str,
+    labels: Sequence[str] | None = None,
+    callbacks: Sequence = (),
+) -> Head:
+    """A new ``auto_class`` head on the encoder (its classes named ``labels``; its embeddings
+    grown to ``tokenizer`` when that has more tokens, as with RE's entity markers) fine-tuned on
+    ``features`` by a trainer from the ``trainer`` group. ``what`` names the stage's logs
+    (``<run>/finetune/<stage>/``) and checkpoints (``<run>/checkpoints/<stage>/``)."""
+    model = load_head(auto_class, ctx, **(label_names(labels) if labels is not None else {}))
+    if len(tokenizer) > model.get_input_embeddings().num_embeddings:
+        model.resize_token_embeddings(len(tokenizer))
+    ft, setup, stage = ctx.ft, ctx.setup, ctx.stage(what)
+    trainer = build_trainer(
+        setup,
+        [*checkpoint_callbacks(ctx, stage), *callbacks],
+        logger=build_logger(setup, name=LOG_NAME, version=stage),
+        max_epochs=settings.epochs,
+        gradient_clip_val=ft.max_grad_norm,
+        enable_checkpointing=ft.checkpoints,
+        use_distributed_sampler=False,  # TrainingData shares out the length-grouped batches
+    )
+    ctx.trainers.built.append(trainer)
+    module = FinetuneModule(model, ft, settings.lr, ctx.seed)
+    pad_id = tokenizer.pad_token_id
+    data = TrainingData(features, pad_id, settings.batch_size, ft.length_group_factor, ctx.seed)
+    trainer.fit(module, datamodule=data)
+    weights = trainer.strategy.lightning_module_state_dict()  # every rank: FSDP gathers here
+    return Head(module, trainer, tokenizer, ft.eval_batch_size, weights)

@@ -101,16 +101,14 @@ def load_pretrained(init_from, tokenizer, tie_decoder: bool):
             f"model.init_from '{init_from}' is a '{config.model_type}' model, not a BERT encoder"
         )
     check_vocabulary(reference, config, tokenizer)
-    try:
-        model, info = from_pretrained_quietly(
-            BertWithPoolerForMaskedLM,
-            reference,
-            attn_implementation=ATTENTION,
-            tie_word_embeddings=tie_decoder,
-            dtype=torch.float32,
-        )
-    except (OSError, ValueError) as exc:  # e.g. a folder with a config but no weights
-        raise UserError(f"model.init_from: cannot load weights from '{init_from}': {exc}") from None
+    model, info = from_pretrained_quietly(
+        BertWithPoolerForMaskedLM,
+        reference,
+        "model.init_from",
+        attn_implementation=ATTENTION,
+        tie_word_embeddings=tie_decoder,
+        dtype=torch.float32,
+    )
     model.train()  # from_pretrained returns eval mode; dropout belongs to training
     new = sorted(info["missing_keys"])
     log.info(

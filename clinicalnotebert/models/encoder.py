@@ -26,10 +26,7 @@ def load_encoder(path_or_id, key: str = "encoder.path", device: str = "cpu"):
 
     reference = resolve_pretrained(path_or_id, key)
     tokenizer = load_tokenizer(reference, key)
-    try:
-        model, info = from_pretrained_quietly(AutoModel, reference)
-    except (OSError, ValueError) as exc:
-        raise UserError(f"{key}: cannot load an encoder from '{path_or_id}': {exc}") from None
+    model, info = from_pretrained_quietly(AutoModel, reference, key)
     if info["missing_keys"]:  # an encoder's weights should all come from the checkpoint
         log.warning("%s: newly initialised weights: %s", key, ", ".join(info["missing_keys"]))
     if len(tokenizer) > model.get_input_embeddings().num_embeddings:

@@ -1,24 +1,27 @@
 """task=pipeline: the stages of conf/pipeline (prepare ... report) as one resumable chain.
 
-Each stage runs as its own ``python -m clinicalnotebert`` command in ``<run>/<stage>/``, exactly
-what a user could type, so a stage gets a fresh process (memory returned, DDP launchers work)
-and leaves a normal run dir. A stage with a ``metrics.json`` made by the same arguments is
-skipped; a failed stage stops the chain with its own error and keeps what finished.
+Each stage gets its own run dir ``<run>/<stage>/`` and exactly the arguments a user could type
+(``stage.json`` records them). A stage whose ``metrics.json`` was made by the same arguments is
+skipped, so a rerun of a killed pipeline resumes where it stopped; a failed stage stops the chain
+with one error naming it and keeps what finished. Stages run in this process unless their trainer
+starts processes of its own (``pipeline.isolation``, see ``launch``).
 """
 
 from __future__ import annotations
 
 import logging
 import shutil
-import subprocess
-import sys
-import threading
 import time
 from pathlib import Path
+
+from omegaconf import DictConfig
 
 from clinicalnotebert.config import CONF_DIR, Config
 from clinicalnotebert.errors import UserError
 from clinicalnotebert.io import read_json, write_json_atomic
+from clinicalnotebert.pipeline.evaluated import evaluated_models, unusable_checkpoints
+from clinicalnotebert.pipeline.launch import needs_own_process, run_as_command, run_here
+from clinicalnotebert.pipeline.stages import Stage, plan, unset_paths
 
 log = logging.getLogger(__name__)
 STAGE_FILE = "stage.json"
@@ -35,21 +38,6 @@ def user_overrides(cfg: Config) -> list[str]:
         return []
     dropped = ("task=", "hydra.", "pipeline.")
     return [o for o in HydraConfig.get().overrides.task if not o.lstrip("+~").startswith(dropped)]
-
-
-def stage_args(cfg: Config, run_dir: Path) -> dict[str, list[str]]:
-    """Each stage's arguments with ``{stage}`` references resolved to run dirs."""
-    stages = cfg.pipeline.stages
-    names = list(cfg.pipeline.run or stages)
-    unknown = [n for n in names if n not in stages]
-    if unknown:
-        raise UserError(f"pipeline.run: unknown stages {unknown} (known: {', '.join(stages)})")
-    dirs = {name: str((run_dir / name).resolve()) for name in stages}
-    dirs["pipeline"] = str(run_dir.resolve())
-    try:
-        return {name: [arg.format(**dirs) for arg in stages[name]] for name in names}
-    except KeyError as exc:
-        raise UserError(f"pipeline.stages: unknown stage reference {{{exc.args[0]}}}") from None
 
 
 def is_done(stage_dir: Path, args: list[str]) -> bool:
@@ -71,94 +59,104 @@ def prepare_stage_dir(stage_dir: Path, args: list[str]) -> None:
     write_json_atomic(stage_file, {"args": args})
 
 
-def forward_stderr(stream, errors: list[str]) -> None:
-    """Copy a stage's stderr through (progress bars included) and keep its ``error:`` lines."""
-    line = b""
-    for chunk in iter(lambda: stream.read1(4096), b""):
-        sys.stderr.buffer.write(chunk)
-        sys.stderr.flush()
-        for piece in (line + chunk).split(b"\n")[:-1]:
-            if piece.startswith(b"error:"):
-                errors.append(piece.decode(errors="replace")[len("error:") :].strip())
-        line = (line + chunk).rsplit(b"\n", 1)[-1]
-
-
-def run_stage(name: str, args: list[str], stage_dir: Path) -> dict:
-    command = [sys.executable, "-m", "clinicalnotebert", *args, f"hydra.run.dir={stage_dir}"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    errors: list[str] = []
-    reader = threading.Thread(target=forward_stderr, args=(process.stderr, errors), daemon=True)
-    reader.start()
-    with open(stage_dir / "stdout.log", "wb") as out:
-        shutil.copyfileobj(process.stdout, out)
-    process.wait()
-    reader.join()
-    if process.returncode != 0:
-        reason = errors[-1] if errors else f"exit status {process.returncode}"
-        raise UserError(f"pipeline stage '{name}' failed: {reason} (run dir: {stage_dir})")
-    return read_json(stage_dir / "metrics.json")
-
-
-def check_stage_configs(stages: dict[str, list[str]]) -> None:
-    """Compose every stage's config (dry run): a bad override fails here, before hours of work."""
+def compose_stages(stages: list[Stage], run_dir: Path) -> dict[str, DictConfig]:
+    """Every stage's config, composed before the first stage runs: a bad override fails here,
+    not after hours of pretraining."""
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
     saved = GlobalHydra.instance().hydra if GlobalHydra.instance().is_initialized() else None
     GlobalHydra.instance().clear()
+    composed = {}
     try:
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-            for name, args in stages.items():
+            for stage in stages:
+                where = f"paths.output_dir={(run_dir / stage.name).resolve()}"
                 try:
-                    compose("config", overrides=args)
+                    composed[stage.name] = compose("config", overrides=[*stage.args, where])
                 except Exception as exc:  # Hydra raises several kinds; all mean a bad stage
-                    raise UserError(
-                        f"pipeline stage '{name}': {' '.join(str(exc).split())}"
-                    ) from None
+                    raise UserError(f"pipeline stage '{stage.name}': {one_line(exc)}") from None
     finally:
         GlobalHydra.instance().clear()
         if saved is not None:
             GlobalHydra.instance().initialize(saved)
+    return composed
 
 
-def unset_paths(stages: dict[str, list[str]]) -> list[str]:
-    """Stage arguments built from a path left null (``finetune.path=None/mednli``)."""
-    return [
-        f"{name}: {arg}"
-        for name, args in stages.items()
-        for arg in args
-        if "=" in arg and arg.split("=", 1)[1].split("/")[0] == "None"
-    ]
+def one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+def print_plan(stages: list[Stage], run_dir: Path, unset: list[str], unusable: list[str]) -> None:
+    for stage in stages:
+        command = " ".join(stage.args)
+        print(
+            f"{stage.name}: python -m clinicalnotebert {command} hydra.run.dir={run_dir / stage.name}"
+        )
+    for line in unset:
+        print(f"unset path (give its data.* dir): {line}")
+    for line in unusable:
+        print(f"unusable checkpoint: {line}")
+
+
+def run_stage(stage: Stage, cfg: DictConfig, stage_dir: Path, isolation: str) -> dict:
+    if isolation == "process" or needs_own_process(cfg):
+        return run_as_command(stage.name, stage.args, stage_dir)
+    return run_here(stage.name, cfg, stage.args, stage_dir)
 
 
 def run(cfg: Config) -> dict:
     run_dir = Path(cfg.paths.output_dir)
     common = user_overrides(cfg)
-    stages = {name: [*common, *args] for name, args in stage_args(cfg, run_dir).items()}
-    check_stage_configs(stages)
+    stages = [Stage(s.name, s.template, [*common, *s.args], s.model) for s in plan(cfg, run_dir)]
+    models = evaluated_models(cfg.evaluate, cfg.zoo) if cfg.pipeline.per_encoder else []
+    unusable = unusable_checkpoints(models, cfg.zoo)
+    composed = compose_stages(stages, run_dir)
     unset = unset_paths(stages)
     if cfg.pipeline.dry_run:
-        for name, args in stages.items():
-            print(
-                f"{name}: python -m clinicalnotebert {' '.join(args)} hydra.run.dir={run_dir / name}"
-            )
-        for line in unset:
-            print(f"unset path (give its data.* dir): {line}")
-        return {"stages": len(stages), "dry_run": 1, "unset_paths": len(unset)}
+        print_plan(stages, run_dir, unset, unusable)
+        return {
+            "stages": len(stages),
+            "dry_run": 1,
+            "unset_paths": len(unset),
+            "unusable_checkpoints": len(unusable),
+        }
+    if unusable:  # an unusable model fails now, naming it, not when its first stage starts
+        raise UserError(unusable[0])
     if unset:  # fail now, not after days of pretraining when the first such stage starts
         raise UserError(f"pipeline: stages need data paths that are not set: {'; '.join(unset)}")
     metrics: dict = {"stages": len(stages)}
-    for position, (name, args) in enumerate(stages.items(), 1):
-        stage_dir = run_dir / name
-        if is_done(stage_dir, args):
-            log.info("[%d/%d] %s: done before, skipped", position, len(stages), name)
-            metrics[f"skipped.{name}"] = 1
-            metrics[name] = read_json(stage_dir / "metrics.json")
+    for position, stage in enumerate(stages, 1):
+        stage_dir = run_dir / stage.name
+        if is_done(stage_dir, stage.args):
+            log.info("[%d/%d] %s: done before, skipped", position, len(stages), stage.name)
+            metrics[f"skipped.{stage.name}"] = 1
+            metrics[stage.name] = read_json(stage_dir / "metrics.json")
             continue
-        log.info("[%d/%d] %s: %s", position, len(stages), name, " ".join(args))
-        prepare_stage_dir(stage_dir, args)
+        log.info("[%d/%d] %s", position, len(stages), stage.name)
+        prepare_stage_dir(stage_dir, stage.args)
         started = time.perf_counter()
-        metrics[name] = run_stage(name, args, stage_dir)
-        metrics[f"seconds.{name}"] = round(time.perf_counter() - started, 1)
-    write_json_atomic(run_dir / "stages.json", {name: args for name, args in stages.items()})
+        metrics[stage.name] = run_stage(
+            stage, composed[stage.name], stage_dir, cfg.pipeline.isolation
+        )
+        metrics[f"seconds.{stage.name}"] = round(time.perf_counter() - started, 1)
+    write_json_atomic(run_dir / "stages.json", {s.name: s.args for s in stages})
+    show_results(run_dir, stages)
     return metrics
+
+
+def report_runs(runs_dir: Path, out_dir: Path) -> None:
+    """Report every run under ``runs_dir`` into ``out_dir`` and print the table."""
+    args = ["task=report", f"report.runs=[{runs_dir.resolve()}]"]
+    stage = Stage("report", "report", args)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    run_here(stage.name, compose_stages([stage], out_dir.parent)[stage.name], args, out_dir)
+    show_results(out_dir.parent, [stage])
+
+
+def show_results(run_dir: Path, stages: list[Stage]) -> None:
+    """The report stage's table: the pipeline's result a person reads."""
+    for stage in stages:
+        results = run_dir / stage.name / "results.md"
+        if "task=report" in stage.args and results.is_file():
+            print(results.read_text(encoding="utf-8"), flush=True)

@@ -1,4 +1,4 @@
-"""Prediction cohorts (SPEC §6.1): built from MIMIC-III tables or loaded from cohort files.
+"""Prediction cohorts (docs/reference.md §6.1): built from MIMIC-III tables or loaded from cohort files.
 
 A cohort is one DataFrame, one row per ICU stay, with the reference's upper-case columns
 ``SUBJECT_ID, HADM_ID, ICUSTAY_ID, INTIME, OUTTIME``, the labels and ``SPLIT`` (train/val/test).
@@ -13,7 +13,7 @@ Rules when built from the tables:
   MORT_HOSP = the admission's HOSPITAL_EXPIRE_FLAG (DEATHTIME within the admission when the flag
   column is absent); MORT_ICU = DEATHTIME within the stay; LOS_3 / LOS_7 = ICU stay > 3 / 7 days.
 - ``drg``: the first ICU stay of each admission with a DRG code of the configured types, adults;
-  DRG = the rank of the code among the cohort's sorted unique codes (SPEC §6.1).
+  DRG = the rank of the code among the cohort's sorted unique codes (docs/reference.md §6.1).
 Splits are by patient, so no patient is in two splits.
 """
 

@@ -1,4 +1,4 @@
-"""Model inputs of each ICU stay and their batches (SPEC §6.5).
+"""Model inputs of each ICU stay and their batches (docs/reference.md §6.5).
 
 A stay's text input is the sequence of its admission's note vectors in note order; a stay with
 no note in the window gets one zero vector (so that every stay of the cohort is scored, in every

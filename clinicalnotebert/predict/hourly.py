@@ -1,4 +1,4 @@
-"""Hourly structured features (SPEC §6.4): MIMIC-Extract's variables over the first hours of a stay.
+"""Hourly structured features (docs/reference.md §6.4): MIMIC-Extract's variables over the first hours of a stay.
 
 Two sources give the same raw grid, per stay, hour and variable, of the hourly mean and count:
 - MIMIC-III CHARTEVENTS / LABEVENTS with MIMIC-Extract's ``itemid_to_variable_map.csv`` and
@@ -225,7 +225,7 @@ def measurement_rows(
 def events_grid(
     mimic3_dir, extract_dir, stays: pd.DataFrame, hours: int, lookback_hours: float
 ) -> HourlyGrid:
-    """The hourly grid from CHARTEVENTS and LABEVENTS (SPEC §6.4, the ``drg`` pipeline)."""
+    """The hourly grid from CHARTEVENTS and LABEVENTS (docs/reference.md §6.4, the ``drg`` pipeline)."""
     mapping = variable_map(extract_dir).set_index("itemid")
     ranges = variable_ranges(extract_dir)
     chart_items = mapping[mapping["linksto"] != "labevents"]

@@ -1,4 +1,4 @@
-"""Scores of the clinical prediction tasks (SPEC §6.7), computed with scikit-learn as the reference.
+"""Scores of the clinical prediction tasks (docs/reference.md §6.7), computed with scikit-learn as the reference.
 
 Binary tasks score P(y=1): AUROC, AUPRC as the reference's trapezoid ``auc(recall, precision)``
 and as average precision (the step-wise estimate most papers report), F1 and accuracy of the

@@ -1,4 +1,4 @@
-"""Predictors of SPEC §6.6 and their LightningModule (SPEC §6.7).
+"""Predictors of docs/reference.md §6.6 and their LightningModule (docs/reference.md §6.7).
 
 - :class:`NoteSequenceEncoder`: a one-layer BiLSTM over an admission's note vectors; the final
   forward and backward states, concatenated (2H). Sequences are packed, so padding is never read;
@@ -43,7 +43,7 @@ class NoteSequenceEncoder(nn.Module):
 
 
 class GRUDCell(nn.Module):
-    """One GRU-D step (SPEC §6.6).
+    """One GRU-D step (docs/reference.md §6.6).
 
     The input decay uses a diagonal weight (the reference's FilterLinear masks a full matrix with
     the identity, which is the same thing): gamma_x = exp(-max(0, w * delta + b)), per variable.
@@ -120,7 +120,7 @@ def build_classifier(
 ) -> Classifier:
     """The classifier of ``predict.modality`` with the configured sizes."""
     hidden_txt, hidden_ts = predict.hidden_txt, predict.hidden_ts
-    if predict.hidden_size is not None:  # the tuned size (SPEC §6.7): text and fusion tune H_txt
+    if predict.hidden_size is not None:  # the tuned size (docs/reference.md §6.7): text and fusion tune H_txt
         if predict.modality == "struct":
             hidden_ts = predict.hidden_size
         else:

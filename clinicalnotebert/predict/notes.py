@@ -1,4 +1,4 @@
-"""Notes of the observation window (SPEC §6.2) and their vectors (SPEC §6.3), cached on disk.
+"""Notes of the observation window (docs/reference.md §6.2) and their vectors (docs/reference.md §6.3), cached on disk.
 
 Extraction streams NOTEEVENTS: rows of the cohort's admissions with text, charted up to
 INTIME + window (no lower bound: pre-ICU notes of the admission count), discharge summaries
@@ -43,7 +43,7 @@ NOTE_COLUMNS = {
 
 
 def clean_note(text: str) -> str:
-    """SPEC §6.2 step 7: placeholders and underscores to spaces; backticks, '' and " removed."""
+    """docs/reference.md §6.2 step 7: placeholders and underscores to spaces; backticks, '' and " removed."""
     text = DEID_PLACEHOLDER.sub(" ", text).replace("_", " ")
     return text.replace("`", "").replace("''", "").replace('"', "")
 

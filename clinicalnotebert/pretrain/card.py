@@ -26,7 +26,9 @@ def export_model(module, state: dict, tokenizer, target: Path, card: str) -> Non
     log.info("exported %s", target)
 
 
-def pretrain_card(cfg: Config, module, dataset, lengths, metrics: dict, new_weights: list[str]) -> str:
+def pretrain_card(
+    cfg: Config, module, dataset, lengths, metrics: dict, new_weights: list[str]
+) -> str:
     config = module.model.config
     pre = cfg.pretrain
     init = cfg.model.init_from or "none (from scratch)"

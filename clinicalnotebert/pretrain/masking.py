@@ -1,4 +1,4 @@
-"""Whole-word masking (SPEC 2.1), vectorised over the batch.
+"""Whole-word masking (docs/reference.md §2.1), vectorised over the batch.
 
 Per sequence: the words are the non-special tokens, a ``##`` piece joining the word before it.
 The budget is ``min(max_predictions, max(1, round(len(tokens) * p)))`` with the special tokens

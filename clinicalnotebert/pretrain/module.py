@@ -1,8 +1,8 @@
-"""The pretraining LightningModule: BERT + sparse MLM head (+ note-type head) (SPEC 2).
+"""The pretraining LightningModule: BERT + sparse MLM head (+ note-type head) (docs/reference.md §2).
 
 Sparse MLM prediction: the head's transform and decoder run only at the masked positions
 (about 15% of the tokens) instead of every position; the loss is the same. The note-type head
-is a linear layer on the pooled output ([CLS] -> dense -> tanh), 5 classes (SPEC 2.2).
+is a linear layer on the pooled output ([CLS] -> dense -> tanh), 5 classes (docs/reference.md §2.2).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from torch import nn
 
 from clinicalnotebert.config import ObjectiveConfig, PretrainConfig
 from clinicalnotebert.models import IGNORE_INDEX
+from clinicalnotebert.pretrain.resume import RECORD_KEY
 from clinicalnotebert.utils.optim import adamw, warmup_steps
 
 NTP_HEAD_FILE = "note_type_head.safetensors"  # beside model.safetensors in an exported model/
@@ -62,9 +63,12 @@ class PretrainingModule(pl.LightningModule):
         pretrain: PretrainConfig,
         num_note_types: int,
         seed: int,
+        checkpoint_record: dict | None = None,
     ):
+        """``checkpoint_record``: the settings every checkpoint records (``pretrain.resume``)."""
         super().__init__()
         self.model = model
+        self.checkpoint_record = checkpoint_record
         self.objective, self.pretrain = objective, pretrain
         self.num_note_types, self.seed = num_note_types, seed
         self.with_ntp = objective.name == "mlm_ntp"
@@ -184,6 +188,10 @@ class PretrainingModule(pl.LightningModule):
             metrics["val/loss"] = mlm + self.objective.ntp_weight * ntp
         # equal on every rank already; sync_dist only keeps Lightning from warning about it
         self.log_dict({k: v.float() for k, v in metrics.items()}, sync_dist=True)
+
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        if self.checkpoint_record is not None:
+            checkpoint[RECORD_KEY] = self.checkpoint_record
 
     # ---- optimisation ------------------------------------------------------------------------
 

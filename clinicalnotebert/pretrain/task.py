@@ -30,6 +30,7 @@ from clinicalnotebert.pretrain.card import export_model, pretrain_card
 from clinicalnotebert.pretrain.data import PretrainDataModule, padded_width, split_rows
 from clinicalnotebert.pretrain.masking import WholeWordMasker
 from clinicalnotebert.pretrain.module import NTP_HEAD_FILE, PretrainingModule
+from clinicalnotebert.pretrain.resume import LAST_CHECKPOINT, resume_checkpoint, settings_record
 from clinicalnotebert.utils.distributed import one_ddp_job
 from clinicalnotebert.utils.training import (
     TokenThroughput,
@@ -40,7 +41,6 @@ from clinicalnotebert.utils.training import (
 
 log = logging.getLogger(__name__)
 
-LAST_CHECKPOINT = "last.ckpt"
 TRAIN_METRICS = ("train/loss", "train/mlm_loss", "train/ntp_loss")
 
 
@@ -55,13 +55,16 @@ def run(cfg: Config) -> dict:
         f"than the model's {model.config.max_position_embeddings} positions",
     )
     num_note_types = len(load_meta(cfg.corpus.path)["note_types"])
-    module = PretrainingModule(model, cfg.objective, cfg.pretrain, num_note_types, cfg.seed)
+    record = settings_record(model.config, cfg.objective.name, cfg.pretrain.variant, tokenizer)
+    resume_from = resume_checkpoint(cfg.pretrain.ckpt_path, out_dir, record)
+    module = PretrainingModule(
+        model, cfg.objective, cfg.pretrain, num_note_types, cfg.seed, checkpoint_record=record
+    )
     if cfg.model.init_from:
         init_dir = resolve_pretrained(cfg.model.init_from, "model.init_from")
         if module.load_ntp_head(init_dir):
             log.info("note-type head continued from %s/%s", init_dir, NTP_HEAD_FILE)
     datamodule = build_datamodule(cfg, tokenizer, dataset, lengths)
-    resume_from = resume_checkpoint(cfg.pretrain.ckpt_path, out_dir)
     throughput = TokenThroughput()
     trainer = make_trainer(cfg, out_dir, throughput, resume_from)
     with one_ddp_job(out_dir, trainer):
@@ -142,18 +145,6 @@ def build_datamodule(cfg: Config, tokenizer, dataset, lengths: np.ndarray):
 
 
 # ---- training -----------------------------------------------------------------------------
-
-
-def resume_checkpoint(setting, out_dir: Path) -> str | None:
-    """``last``: the run dir's ``checkpoints/last.ckpt`` when it exists (a rerun continues);
-    ``null``: start afresh; anything else: a checkpoint file to resume from."""
-    if not setting:
-        return None
-    if setting == "last":
-        last = out_dir / "checkpoints" / LAST_CHECKPOINT
-        return str(last) if last.is_file() else None
-    require(Path(setting).is_file(), f"pretrain.ckpt_path '{setting}' does not exist")
-    return str(setting)
 
 
 def resumed_log_version(cfg: Config, out_dir: Path) -> str:

@@ -1,4 +1,4 @@
-"""Datastore chunks (SPEC 5.2): the segmenter's segments of other patients' notes.
+"""Datastore chunks (docs/reference.md §5.2): the segmenter's segments of other patients' notes.
 
 Per note: ``clean_deid`` -> ``segment_note`` -> drop separator segments -> ``clean_line``; a
 segment is kept when it has more than ``min_words`` words and cut to its first ``max_words``;

@@ -1,4 +1,4 @@
-"""Datastore embeddings (a float32 memmap) and the faiss index over them (SPEC 5.3).
+"""Datastore embeddings (a float32 memmap) and the faiss index over them (docs/reference.md §5.3).
 
 The reference's index is exact L2 over unnormalised embeddings (``faiss.IndexFlat``); ``ivf``
 (inverted lists, ``nprobe`` lists searched) and ``hnsw`` (a graph) trade exactness for speed

@@ -1,4 +1,4 @@
-"""Test notes and datastore notes, split by patient (SPEC 5.1, and 5.2 step 1).
+"""Test notes and datastore notes, split by patient (docs/reference.md §5.1, and 5.2 step 1).
 
 Notes are streamed (never a whole NOTEEVENTS in memory): a first pass counts each note's words
 (:class:`Census`), the sampler picks the test notes and patients from those counts, and later
@@ -9,6 +9,7 @@ out of the datastore) within one source.
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -22,13 +23,17 @@ from clinicalnotebert.corpus.readers import (
     RawNote,
     find_table,
     mimic3_notes,
+    mimic4_gap,
     mimic4_notes,
+    mimic4_tables,
     table_notes,
 )
 from clinicalnotebert.errors import UserError
 
+log = logging.getLogger(__name__)
+
 SOURCES = ("mimic3", "mimic4", "csv")
-# The reference reads MIMIC-IV radiology before discharge (SPEC 5.1).
+# The reference reads MIMIC-IV radiology before discharge (docs/reference.md §5.1).
 MIMIC4_FILES = ("radiology", "discharge")
 
 
@@ -65,10 +70,15 @@ def note_source(data_cfg, name: str) -> NoteSource:
     if name == "mimic4":
         if not data_cfg.mimic4_note_dir:
             raise UserError("rag: the mimic4 source needs data.mimic4_note_dir")
-        paths = tuple(find_table(data_cfg.mimic4_note_dir, file) for file in MIMIC4_FILES)
+        # As prepare: either file may be missing (its notes are then not read), not both.
+        tables = mimic4_tables(data_cfg.mimic4_note_dir)
+        if gap := mimic4_gap(tables):
+            log.warning("rag: %s", gap)
+        note_types = tuple(file for file in MIMIC4_FILES if file in tables)
+        paths = tuple(tables[file] for file in note_types)
 
         def batches() -> Iterator[list[RawNote]]:
-            for path, note_type in zip(paths, MIMIC4_FILES, strict=True):
+            for path, note_type in zip(paths, note_types, strict=True):
                 yield from mimic4_notes(path, note_type)
 
         return NoteSource(name, paths, batches)
@@ -182,7 +192,7 @@ def numeric_first(subject: str) -> tuple:
 
 
 def sample_by_patient(census: Census, budget: int, seed: int) -> SampledNotes:
-    """MIMIC-III (SPEC 5.1): shuffle the sorted patients (``random.seed``), take patients until
+    """MIMIC-III (docs/reference.md §5.1): shuffle the sorted patients (``random.seed``), take patients until
     their words exceed the budget, then their notes (shuffled as pandas
     ``sample(frac=1, random_state=seed)``) until the budget is exceeded again."""
     per_patient = np.bincount(
@@ -199,12 +209,16 @@ def sample_by_patient(census: Census, budget: int, seed: int) -> SampledNotes:
 
 
 def sample_alternating(census: Census, budget: int, seed: int) -> SampledNotes:
-    """MIMIC-IV (SPEC 5.1): shuffle all notes, then alternate radiology and discharge notes until
-    the budget is exceeded; the test patients are the authors of the chosen notes."""
+    """MIMIC-IV (docs/reference.md §5.1): shuffle all notes, then alternate radiology and discharge notes until
+    the budget is exceeded; the test patients are the authors of the chosen notes. Notes of one
+    type only (a MIMIC-IV-Note dir with one of the two files) are taken in the shuffled order."""
     order = pandas_shuffle(len(census.words), seed)
     radiology = order[census.radiology[order]]
     discharge = order[~census.radiology[order]]
-    alternating = [note for pair in zip(radiology, discharge, strict=False) for note in pair]
+    if len(radiology) and len(discharge):
+        alternating = [note for pair in zip(radiology, discharge, strict=False) for note in pair]
+    else:  # nothing to alternate with: zip would take no note at all
+        alternating = list(order)
     notes = take_until_over(alternating, census.words, budget)
     return SampledNotes(frozenset(census.patients[census.patient_of[i]] for i in notes), notes)
 

@@ -1,4 +1,4 @@
-"""Sliding-window perplexity, with and without retrieved chunks (SPEC 5.4).
+"""Sliding-window perplexity, with and without retrieved chunks (docs/reference.md §5.4).
 
 The windows are Hugging Face's standard strided evaluation: for ``begin`` in
 ``range(0, L, stride)``, ``end = min(begin + max_length, L)``, and the tokens from the previous
@@ -105,7 +105,7 @@ def scored_logits(model, sequences: Sequence[Sequence[int]], scored: Sequence[in
 
 
 def mean_logits_nll(logits: Sequence[torch.Tensor], targets: torch.Tensor) -> float:
-    """Summed cross-entropy of the logits averaged over the inputs (top-k, SPEC 5.4)."""
+    """Summed cross-entropy of the logits averaged over the inputs (top-k, docs/reference.md §5.4)."""
     return F.cross_entropy(torch.stack(list(logits)).mean(0), targets, reduction="sum").item()
 
 

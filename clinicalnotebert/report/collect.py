@@ -1,8 +1,10 @@
 """Find finished runs (a ``metrics.json`` beside ``.hydra/config.yaml``) and name their model.
 
-A run's model is found by following ``encoder.path`` back through the runs that made it
-(``sts`` <- ``simcse`` <- ``pretrain``): the root pretraining run's size and objective name the
-model (``micro-mlm_ntp``); an encoder made elsewhere is named by its folder or hub id.
+A run's model is its ``encoder.name`` when set (an evaluation pipeline for a named encoder sets
+it on its stages). Otherwise it is found by following ``encoder.path`` back through the runs
+that made it (``sts`` <- ``simcse`` <- ``pretrain``): the root pretraining run's size and
+objective name the model (``micro-mlm_ntp``); an encoder made elsewhere is named by its folder or
+hub id. ``report.labels`` renames either.
 """
 
 from __future__ import annotations
@@ -104,6 +106,14 @@ def model_label(config: DictConfig) -> str:
     return f"{label}-from-{Path(str(init_from)).name}" if init_from else label
 
 
+def run_label(config: DictConfig, labels: dict[str, str]) -> str:
+    """The row a run counts for: ``encoder.name``, else the lineage label; renamed by
+    ``labels`` (keyed by that label or by the run's ``encoder.path``)."""
+    name = select(config, "encoder.name")
+    label = str(name) if name not in (None, "") else model_label(config)
+    return labels.get(label, labels.get(str(select(config, "encoder.path")), label))
+
+
 def encoder_parameters(config: DictConfig, run_dir: Path) -> int | None:
     """Parameters of the encoder (embeddings + transformer, no task head), from its config."""
     artifact = (
@@ -132,8 +142,7 @@ def load_runs(patterns, labels: dict[str, str]) -> list[Run]:
         if select(config, "task.name") is None:
             log.warning("skipped %s: not a clinicalnotebert run (no task.name)", run_dir)
             continue
-        label = model_label(config)
-        label = labels.get(label, labels.get(str(select(config, "encoder.path")), label))
+        label = run_label(config, labels)
         parameters = encoder_parameters(config, run_dir)
         runs.append(Run(run_dir, config, metrics, label, parameters, encoder_origin(config)))
     return runs

@@ -1,7 +1,7 @@
 """SimCSE training lines: one length variant of a prepared corpus, sampled as the reference does.
 
 The reference shuffles all lines of the variant with the training seed and keeps the first
-``per_device x accumulate x max_steps x fold`` of them (SPEC 3). Here the count is also
+``per_device x accumulate x max_steps x fold`` of them (docs/reference.md §3). Here the count is also
 multiplied by the number of processes, since under DDP every process draws its own batches.
 Lines are the corpus ``input_ids`` when the encoder's tokenizer is the corpus tokenizer, else the
 ``text`` column re-tokenised with the encoder's tokenizer (truncated to the variant's maximum).

@@ -1,4 +1,4 @@
-"""Unsupervised SimCSE as a LightningModule (SPEC 3).
+"""Unsupervised SimCSE as a LightningModule (docs/reference.md §3).
 
 The same batch is encoded twice in train mode, so dropout is the only difference between the
 two views; ``z = tanh(W h_cls + b)``; ``sim[i, j] = cos(z1_i, z2_j) / temperature``;

@@ -1,4 +1,4 @@
-"""Score an encoder on STS pairs: cosine of the two embeddings against the gold scores (SPEC 4)."""
+"""Score an encoder on STS pairs: cosine of the two embeddings against the gold scores (docs/reference.md §4)."""
 
 from __future__ import annotations
 

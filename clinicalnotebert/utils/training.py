@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -11,9 +12,11 @@ from typing import Any
 import pytorch_lightning as pl
 import torch
 from hydra.utils import instantiate
+from pytorch_lightning.plugins.io import TorchCheckpointIO
 
 from clinicalnotebert.config import Config
 from clinicalnotebert.errors import UserError
+from clinicalnotebert.io import remove_debris, temp_sibling
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,20 @@ def build_logger(setup: TrainingSetup, name: str | None = None, version: str | N
     return instantiated("logger", spec)
 
 
+class AtomicCheckpointIO(TorchCheckpointIO):
+    """``torch.save`` into a sibling temporary file, then one rename: a kill during a save leaves
+    the previous checkpoint whole. (Lightning's own write goes through a temporary file in the
+    system's temp dir, and where that is another file system the final move is a copy.)"""
+
+    def save_checkpoint(self, checkpoint: dict, path, storage_options=None) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        remove_debris(path)
+        tmp = temp_sibling(path)
+        torch.save(checkpoint, tmp)
+        os.replace(tmp, path)
+
+
 def build_trainer(setup: TrainingSetup, callbacks: Sequence = (), logger=None, **overrides):
     """``pytorch_lightning.Trainer`` from the ``trainer`` group; ``overrides`` are the stage's own
     settings (max_steps, accumulate_grad_batches, ...), which win over the group's values."""
@@ -68,6 +85,7 @@ def build_trainer(setup: TrainingSetup, callbacks: Sequence = (), logger=None, *
         callbacks=list(callbacks),
         logger=build_logger(setup) if logger is None else logger,
         default_root_dir=str(setup.output_dir),
+        plugins=[AtomicCheckpointIO()],
     )
 
 

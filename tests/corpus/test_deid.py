@@ -1,4 +1,4 @@
-"""De-id placeholder cleanup and line cleaning (SPEC 1.2)."""
+"""De-id placeholder cleanup and line cleaning (docs/reference.md §1.2)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from clinicalnotebert.corpus.deid import clean_deid, clean_line
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        # The SPEC's own examples.
+        # The reference's own examples (docs/reference.md §1.2).
         ("[**Last Name (NamePattern4) 1604**]", "Last Name"),
         ("[**MD Number(1) 1605**]", "MD Number"),
         ("[**2101-11-5**]", "2101-11-5"),
@@ -53,7 +53,7 @@ def test_mimic4_placeholders_and_marks_are_deleted():
         ("____", "_"),  # one '___' and one '_'
         ("_____", ""),  # '___' then '__'
         ("=====", "="),
-        # The marks are deleted one kind after the other, in the SPEC's order: deleting '__'
+        # The marks are deleted one kind after the other, in the reference's order (docs/reference.md §1.2): deleting '__'
         # creates '==', which the later '==' pass removes; '--' was already done.
         ("=__=", ""),
         ("-__-", "--"),

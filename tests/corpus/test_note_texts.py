@@ -1,4 +1,4 @@
-"""split_note end to end (SPEC 1.4): cleanup, segments, sentences and the three text outputs."""
+"""split_note end to end (docs/reference.md §1.4): cleanup, segments, sentences and the three text outputs."""
 
 from __future__ import annotations
 

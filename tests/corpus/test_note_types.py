@@ -1,4 +1,4 @@
-"""Note-type mapping: MIMIC-III exact categories (SPEC 1.1) and the generic keyword rule."""
+"""Note-type mapping: MIMIC-III exact categories (docs/reference.md §1.1) and the generic keyword rule."""
 
 from __future__ import annotations
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 
 import pytest
@@ -21,8 +22,6 @@ def csv_args(path, *extra: str) -> list[str]:
 
 
 def write_notes(path, rows: list[tuple[str, str]]):
-    import csv
-
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["category", "text"])
@@ -143,8 +142,59 @@ def test_missing_required_value_is_one_error_line(cli):
 
 @pytest.mark.parametrize(
     ("override", "message"),
-    [("prepare.num_proc=two", "prepare.num_proc: expected a number"),
+    [("prepare.num_proc=two", "prepare.num_proc: expected a whole number (got 'two')"),
      ("prepare.dedup=maybe", "prepare.dedup: expected true or false")],
 )  # fmt: skip
 def test_a_setting_of_the_wrong_type_is_one_error_line(cli, override, message):
     assert_user_error(cli("task=prepare", "data=csv", "data.path=x.csv", override), message)
+
+
+def summary_text(capsys) -> str:
+    """What the run printed, with the console's line wrapping undone."""
+    return " ".join(capsys.readouterr().out.split())
+
+
+def test_malformed_rows_and_literal_na_texts_in_metrics_and_summary(
+    run_in_process, tmp_path, capsys
+):
+    path = tmp_path / "notes.csv"
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["category", "text"])
+        writer.writerow(["Radiology", NOTE])  # kept
+        writer.writerow(["Nursing", NOTE + " Second note.", "extra field"])  # malformed
+        writer.writerow(["Radiology"])  # malformed: no text field
+        writer.writerow(["Radiology", "NA"])  # kept: the text is "NA"
+        writer.writerow(["Nursing", "null"])  # kept
+        writer.writerow(["Radiology", ""])  # empty
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write('Radiology,""\n')  # empty (quoted)
+    metrics = run_in_process(*csv_args(path, "data.category_column=category"))
+    assert metrics["notes_read"] == 7
+    assert metrics["dropped.malformed"] == 2
+    assert metrics["dropped.empty"] == 2
+    assert metrics["notes_kept"] == 3
+    assert (metrics["notes.radiology"], metrics["notes.nursing"]) == (2, 1)
+    assert metrics["sources.missing"] == 0
+    assert "dropped by reason: empty: 2, malformed: 2" in summary_text(capsys)
+
+
+def test_a_mimic4_dir_with_only_radiology_is_read_and_the_gap_reported(
+    run_in_process, tmp_path, capsys
+):
+    directory = tmp_path / "note"
+    directory.mkdir()
+    with open(directory / "radiology.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["note_id", "subject_id", "text"])
+        writer.writerows([[f"r-{i}", str(100 + i), f"{NOTE} Film {i}."] for i in range(3)])
+    metrics = run_in_process(
+        "task=prepare",
+        "data=mimic",
+        f"data.mimic4_note_dir={directory}",
+        "tokenizer.vocab_size=200",
+    )
+    assert metrics["notes_read"] == metrics["notes.radiology"] == 3
+    assert metrics["notes.discharge"] == 0
+    assert metrics["sources.missing"] == 1
+    assert "mimic4_note_dir: no discharge.csv[.gz]; read radiology only" in summary_text(capsys)

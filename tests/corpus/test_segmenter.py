@@ -1,4 +1,4 @@
-"""The heuristic segmenter (SPEC 1.3); expectations worked out by hand from the seven steps."""
+"""The heuristic segmenter (docs/reference.md §1.3); expectations worked out by hand from the seven steps."""
 
 from __future__ import annotations
 

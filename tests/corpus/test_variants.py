@@ -1,4 +1,4 @@
-"""The token rules of SPEC 1.5 at their exact boundaries, with hand-checked expectations."""
+"""The token rules of docs/reference.md §1.5 at their exact boundaries, with hand-checked expectations."""
 
 from clinicalnotebert.corpus.variants import (
     Band,

@@ -3,9 +3,9 @@ whole sentence is scored; the reference's truncation drops the tail from scoring
 
 import pytest
 import torch
-from omegaconf import OmegaConf
 
 from clinicalnotebert.finetune.metrics import entity_scores
+from clinicalnotebert.finetune.module import FinetuneModule
 from clinicalnotebert.finetune.ner import (
     encode_sentences,
     gold_tags,
@@ -14,9 +14,10 @@ from clinicalnotebert.finetune.ner import (
     truncated_window,
 )
 from clinicalnotebert.finetune.readers import TaggedSentence
-from clinicalnotebert.finetune.training import Context
+from clinicalnotebert.finetune.training import Head
 from clinicalnotebert.models import IGNORE_INDEX
 from clinicalnotebert.models.tokenizer import load_tokenizer
+from clinicalnotebert.utils.training import TrainingSetup, build_trainer
 
 LABELS = ["O", "B-D", "I-D"]
 LABEL_IDS = {label: i for i, label in enumerate(LABELS)}
@@ -69,8 +70,16 @@ def tokenizer(minilm_dir):
     return load_tokenizer(minilm_dir)
 
 
+def prediction_head(model, make_cfg, tokenizer, eval_batch_size: int) -> Head:
+    """``model`` behind the fine-tuning module and a CPU trainer, predicting only."""
+    cfg = make_cfg("task=finetune")
+    trainer = build_trainer(TrainingSetup.from_config(cfg), logger=False)
+    module = FinetuneModule(model, cfg.finetune, lr=0.0, seed=0)
+    return Head(module, trainer, tokenizer, eval_batch_size)
+
+
 @pytest.mark.parametrize(("truncate", "scored", "found"), [(False, 200, 2), (True, 148 - 4, 1)])
-def test_long_sentence_windows_are_all_predicted(tokenizer, truncate, scored, found):
+def test_long_sentence_windows_are_all_predicted(tokenizer, make_cfg, truncate, scored, found):
     sentence = long_sentence()
     encoded = encode_sentences(tokenizer, [sentence], LABEL_IDS, max_length=150, truncate=truncate)
     assert all(len(f["input_ids"]) <= 150 for f in encoded.features)
@@ -81,9 +90,9 @@ def test_long_sentence_windows_are_all_predicted(tokenizer, truncate, scored, fo
         labelled = [i for i, label in enumerate(feature["labels"]) if label != IGNORE_INDEX]
         assert labelled == positions  # only first subwords carry labels
 
-    ctx = Context(OmegaConf.create({"eval_batch_size": 4}), encoder="", device="cpu", seed=0)
     model = CancerTagger(tokenizer.convert_tokens_to_ids("cancer"))
-    predicted = predict_tags(model, encoded, LABELS, ctx, tokenizer.pad_token_id)
+    head = prediction_head(model, make_cfg, tokenizer, eval_batch_size=4)
+    predicted = predict_tags(head, encoded, LABELS)
     assert len(predicted[0]) == scored
     gold = gold_tags([sentence], encoded.scored_words)
     scores = entity_scores(gold, predicted)

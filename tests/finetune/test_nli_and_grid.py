@@ -1,5 +1,6 @@
 """NLI end to end on a small JSONL made here, the in-process grid and the selection over jobs."""
 
+import csv
 import json
 
 import pytest
@@ -73,11 +74,33 @@ def test_in_process_grid_selects_on_dev(tmp_path, minilm_dir, run_in_process):
     assert high > low
     assert metrics["selected.lr"] == 1e-4 and metrics["selected.job"] == "lr0.0001_ep2_bs8"
     assert metrics["selected.test.accuracy"] == metrics["grid.lr0.0001_ep2_bs8.test"]
-    # the kept predictions (and model) are the selected configuration's
+    assert metrics["selection.best_job"] == "lr0.0001_ep2_bs8"
+    assert metrics["selection.best.finetune.lr"] == "0.0001"  # the one swept value
+    # the kept predictions, model and checkpoints are the selected configuration's
     assert metrics["selected.test.accuracy"] == pytest.approx(
         accuracy_from_predictions(run_dir, data)
     )
     assert (run_dir / "model" / "model.safetensors").is_file()
+    assert [p.name for p in (run_dir / "checkpoints").iterdir()] == ["lr0.0001_ep2_bs8"]
+    assert (run_dir / "checkpoints" / "lr0.0001_ep2_bs8" / "nli" / "last.ckpt").is_file()
+    trials = list(csv.DictReader((run_dir / "selection.csv").open()))
+    assert [(t["job"], t["finetune.lr"], t["status"]) for t in trials] == [
+        ("lr1e-07_ep2_bs8", "1e-07", "done"),
+        ("lr0.0001_ep2_bs8", "0.0001", "best"),
+    ]
+    assert float(trials[1]["dev.accuracy"]) == high
+    # each point's training losses in its own logger folder
+    for point in ("lr1e-07_ep2_bs8", "lr0.0001_ep2_bs8"):
+        assert (run_dir / "finetune" / point / "nli" / "metrics.csv").is_file()
+
+
+def write_job(sweep, name: str, metrics: dict, lr: float) -> None:
+    """A finished job dir of a Hydra multirun: its config, its overrides and its metrics."""
+    job = sweep / name
+    (job / ".hydra").mkdir(parents=True)
+    (job / ".hydra" / "config.yaml").write_text("seed: 42\n")
+    (job / ".hydra" / "overrides.yaml").write_text(f"- finetune.lr={lr}\n")
+    write_json_atomic(job / "metrics.json", metrics)
 
 
 def test_select_from_multirun_picks_best_dev_first_on_ties(tmp_path, run_in_process):
@@ -85,12 +108,22 @@ def test_select_from_multirun_picks_best_dev_first_on_ties(tmp_path, run_in_proc
     dev_scores = {0: 0.5, 2: 0.8, 10: 0.8, 11: 0.1}  # 2 and 10 tie: the first job wins
     for job, dev in dev_scores.items():
         metrics = {"dev.f1": dev, "test.f1": dev - 0.05, "lr": 1e-5 * (job + 1)}
-        write_json_atomic(sweep / str(job) / "metrics.json", metrics)
-    write_json_atomic(sweep / "3" / "metrics.json", {"dev.accuracy": 0.99})  # another metric
-    metrics = run_in_process("task=finetune", f"finetune.select_from={sweep}")
+        write_job(sweep, str(job), metrics, 1e-5 * (job + 1))
+    write_job(sweep, "3", {"dev.accuracy": 0.99}, 1e-6)  # another task's metric
+    run_dir = tmp_path / "select"
+    metrics = run_in_process("task=finetune", f"finetune.select_from={sweep}", output_dir=run_dir)
     assert metrics["selected.job"] == "2"
     assert metrics["selected.test.f1"] == pytest.approx(0.75)
     assert metrics["selected.lr"] == pytest.approx(3e-5)
     assert metrics["selected.jobs"] == 4
-    with pytest.raises(UserError, match="no job reports 'dev.micro_f1'"):
+    assert metrics["selection.trials"] == 5 and metrics["selection.best_job"] == "2"
+    trials = list(csv.DictReader((run_dir / "selection.csv").open()))
+    assert [(t["job"], t["status"]) for t in trials] == [
+        ("0", "done"),
+        ("2", "best"),
+        ("3", "done"),
+        ("10", "done"),
+        ("11", "done"),
+    ]
+    with pytest.raises(UserError, match="no finished job reports a number for 'dev.micro_f1'"):
         run_in_process("task=finetune", "finetune.task=re", f"finetune.select_from={sweep}")

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from clinicalnotebert.config import SplitFiles
 from clinicalnotebert.errors import UserError
 from clinicalnotebert.finetune.readers import (
     Span,
@@ -147,20 +148,24 @@ def test_split_files_by_name(tmp_path):
         directory.mkdir()
         for name in names:
             (directory / name).write_text("")
-    files = find_split_files(mednli, (".jsonl",), {})
+    files = find_split_files(mednli, (".jsonl",), SplitFiles())
     assert [files[split].name for split in ("train", "dev", "test")] == [
         "mli_train_v1.jsonl",
         "mli_dev_v1.jsonl",
         "mli_test_v1.jsonl",
     ]
-    assert find_split_files(radgraph, (".jsonl",), {})["test"].name == "test.jsonl"  # exact name
+    assert (
+        find_split_files(radgraph, (".jsonl",), SplitFiles())["test"].name == "test.jsonl"
+    )  # exact name
     (mednli / "test-CheXpert-labeler_1.jsonl").write_text("")
     with pytest.raises(UserError, match=r"need one test file .* finetune.files.test="):
-        find_split_files(mednli, (".jsonl",), {})
-    chosen = find_split_files(radgraph, (".jsonl",), {"test": "test-CheXpert-labeler_1.jsonl"})
+        find_split_files(mednli, (".jsonl",), SplitFiles())
+    chosen = find_split_files(
+        radgraph, (".jsonl",), SplitFiles(test="test-CheXpert-labeler_1.jsonl")
+    )
     assert chosen["test"].name == "test-CheXpert-labeler_1.jsonl"
     with pytest.raises(UserError, match=r"finetune.files.dev: '.*dev2.jsonl' does not exist"):
-        find_split_files(radgraph, (".jsonl",), {"dev": "dev2.jsonl"})
+        find_split_files(radgraph, (".jsonl",), SplitFiles(dev="dev2.jsonl"))
 
 
 def test_tagged_datasetdict_with_class_labels(tmp_path):

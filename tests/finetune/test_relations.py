@@ -4,11 +4,11 @@ end-to-end run, its exported heads and its predictions in the DyGIE layout."""
 import json
 
 import pytest
-from omegaconf import OmegaConf
 
 from clinicalnotebert.finetune.readers import Span
 from clinicalnotebert.finetune.relations import RelationTask, marked_words
 from clinicalnotebert.finetune.training import Context
+from clinicalnotebert.utils.training import TrainingSetup
 from tests.finetune.synthetic import write_radgraph
 
 # Every synthetic report: sentence 0 (tokens 0-5) "<size> <finding> in <side> <organ> ." with
@@ -34,19 +34,10 @@ def test_typed_markers_wrap_head_and_tail():
     ]
 
 
-def test_strict_scores_of_hand_made_predictions(tmp_path, minilm_dir):
+def test_strict_scores_of_hand_made_predictions(tmp_path, minilm_dir, make_cfg):
     data = write_radgraph(tmp_path / "radgraph", {"train": 2, "dev": 2, "test": 2})
-    ft = OmegaConf.create(
-        {
-            "path": str(data),
-            "files": {},
-            "max_examples": {},
-            "ner": {"max_length": 150},
-            "re": {"max_length": 256},
-            "quirks": {"drop_long_sentences": False},
-        }
-    )
-    task = RelationTask(Context(ft, str(minilm_dir), "cpu", 0))
+    cfg = make_cfg("task=finetune", "finetune.task=re", f"finetune.path={data}")
+    task = RelationTask(Context(cfg.finetune, str(minilm_dir), 0, TrainingSetup.from_config(cfg)))
     obs, anat, unsure = "OBS-DP", "ANAT-DP", "OBS-U"
     entities = [
         # report 0: all six right except 9 labelled OBS-DP

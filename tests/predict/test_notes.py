@@ -1,4 +1,4 @@
-"""Notes of the window (SPEC §6.2), chunked encoding and the vector cache."""
+"""Notes of the window (docs/reference.md §6.2), chunked encoding and the vector cache."""
 
 from __future__ import annotations
 
@@ -109,14 +109,21 @@ def test_vectors_are_cached_per_encoder_settings(noteevents, random_encoder, mak
         f"encoder.path={random_encoder}",
     ]
     cohort = pd.DataFrame({"HADM_ID": [11], "INTIME": INTIMES.to_numpy()})
-    first = notes_module.note_vectors(make_cfg(*overrides), cohort, "cohort-key")
+
+    def vectors(*more: str, key: str = "cohort-key"):
+        cfg = make_cfg(*overrides, *more)
+        return notes_module.note_vectors(
+            cfg.predict, cfg.encoder.path, cfg.paths.cache_dir, cohort, key
+        )
+
+    first = vectors()
     assert first.vectors.shape == (5, 128) and first.hadm_ids.tolist() == [11] * 5
 
     def not_again(*args):
         raise AssertionError("encoded again despite the cache")
 
     monkeypatch.setattr(notes_module, "encode_cohort_notes", not_again)
-    again = notes_module.note_vectors(make_cfg(*overrides), cohort, "cohort-key")
+    again = vectors()
     np.testing.assert_array_equal(again.vectors, first.vectors)
     for changed in (
         "predict.notes.pooling=mean",
@@ -124,9 +131,9 @@ def test_vectors_are_cached_per_encoder_settings(noteevents, random_encoder, mak
         "predict.notes.length_mode=chunk",
     ):
         with pytest.raises(AssertionError, match="encoded again"):
-            notes_module.note_vectors(make_cfg(*overrides, changed), cohort, "cohort-key")
+            vectors(changed)
     with pytest.raises(AssertionError, match="encoded again"):
-        notes_module.note_vectors(make_cfg(*overrides), cohort, "another-cohort")
+        vectors(key="another-cohort")
 
 
 def test_per_admission_groups_vectors_in_note_order():

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
+from clinicalnotebert.config import MaskingConfig, PretrainBatch
 from clinicalnotebert.corpus.store import load_variant
 from clinicalnotebert.pretrain.data import (
-    BatchSettings,
     CorpusRows,
     MaskedBatches,
     SplitView,
@@ -16,9 +16,13 @@ from clinicalnotebert.pretrain.data import (
     plan_batches,
     split_rows,
 )
-from clinicalnotebert.pretrain.masking import MaskingSettings, WholeWordMasker
+from clinicalnotebert.pretrain.masking import WholeWordMasker
 
-BY_COUNT = BatchSettings(sequences=16, tokens=None, group_batches=8, pad_to_multiple_of=1)
+BY_COUNT = PretrainBatch(
+    sequences=16, accumulate=1, tokens=None, group_batches=8, pad_to_multiple_of=1
+)
+
+MASKING = MaskingConfig(mask_token_ratio=0.8, random_token_ratio=0.1, max_predictions=512)
 
 
 def padded_tokens(lengths, batches) -> int:
@@ -38,7 +42,9 @@ def test_a_plan_covers_every_sequence_once_and_depends_on_the_seed_only():
 
 def test_length_grouping_pads_much_less_than_random_batches():
     lengths = np.random.default_rng(0).integers(18, 128, size=2000)
-    settings = BatchSettings(sequences=16, tokens=None, group_batches=64, pad_to_multiple_of=1)
+    settings = PretrainBatch(
+        sequences=16, accumulate=1, tokens=None, group_batches=64, pad_to_multiple_of=1
+    )
     grouped = plan_batches(lengths, settings, np.random.default_rng(0))
     order = np.random.default_rng(0).permutation(2000)
     random_batches = [order[i : i + 16] for i in range(0, 2000, 16)]
@@ -50,7 +56,9 @@ def test_length_grouping_pads_much_less_than_random_batches():
 
 def test_token_budget_bounds_every_micro_batch():
     lengths = np.random.default_rng(2).integers(18, 256, size=1500)
-    settings = BatchSettings(sequences=1, tokens=1024, group_batches=8, pad_to_multiple_of=8)
+    settings = PretrainBatch(
+        sequences=1, accumulate=1, tokens=1024, group_batches=8, pad_to_multiple_of=8
+    )
     plan = plan_batches(lengths, settings, np.random.default_rng(0))
     np.testing.assert_array_equal(np.sort(np.concatenate(plan)), np.arange(1500))
     widths = [-(-lengths[b].max() // 8) * 8 for b in plan]
@@ -71,7 +79,7 @@ def test_validation_split_is_seeded_and_disjoint():
 @pytest.fixture(scope="module")
 def stream_parts(demo_corpus, demo_tokenizer):
     dataset = load_variant(demo_corpus, "sentence")
-    masker = WholeWordMasker(demo_tokenizer, MaskingSettings(0.15, 0.8, 0.1, 512))
+    masker = WholeWordMasker(demo_tokenizer, MASKING, 0.15)
     batches = MaskedBatches(CorpusRows(dataset, True), masker)
     lengths = dataset.with_format("arrow")["length"].to_numpy()
     return batches, lengths

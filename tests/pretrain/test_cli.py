@@ -25,11 +25,12 @@ def test_mlm_ntp_without_note_type_labels(cli, unlabelled_corpus):
 
 
 @pytest.mark.slow
-def test_ddp_sim_runs_two_processes_into_one_run_dir(cli, demo_corpus, tmp_path):
+def test_ddp_sim_runs_two_processes_into_one_run_dir(cli_process, demo_corpus, tmp_path):
     run_dir = tmp_path / "run"
-    result = cli(
+    result = cli_process(
         *pretrain_args(demo_corpus, "trainer=ddp_sim", "pretrain.max_steps=4",
                        "pretrain.val_every_steps=2", "pretrain.checkpoint_every_steps=2"),
+        "--json",
         run_dir=run_dir,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
@@ -43,7 +44,7 @@ def test_ddp_sim_runs_two_processes_into_one_run_dir(cli, demo_corpus, tmp_path)
     assert sorted(p.name for p in (run_dir / "checkpoints").iterdir()) == ["last.ckpt"]
     assert [p.name for p in (run_dir / "logs").iterdir()] == ["metrics.csv"]
     assert (run_dir / "model" / "model.safetensors").is_file()
-    # the JSON line is printed once, by rank zero
+    # the metrics are printed once, by rank zero (--json: as one line instead of the table)
     assert sum(line.startswith('{"steps"') for line in result.stdout.splitlines()) == 1
 
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from hydra.utils import instantiate
-from omegaconf import OmegaConf
 
 
 def strategy_of(cfg):
-    return instantiate(OmegaConf.to_container(cfg.trainer.strategy, resolve=True), _convert_="all")
+    return instantiate(cfg.trainer["strategy"], _convert_="all")
 
 
 def test_reference_recipe_is_the_default(make_cfg):
@@ -28,15 +27,15 @@ def test_gpu_trainers_use_bf16_and_their_strategies(make_cfg):
     from pytorch_lightning.strategies import DDPStrategy, FSDPStrategy
     from torch.distributed.fsdp.wrap import ModuleWrapPolicy
 
-    assert make_cfg("trainer=gpu").trainer.precision == "bf16-mixed"
+    assert make_cfg("trainer=gpu").trainer["precision"] == "bf16-mixed"
     ddp = make_cfg("trainer=ddp")
-    assert ddp.trainer.accelerator == "gpu" and ddp.trainer.devices == -1
+    assert ddp.trainer["accelerator"] == "gpu" and ddp.trainer["devices"] == -1
     assert isinstance(strategy_of(ddp), DDPStrategy)
     fsdp = strategy_of(make_cfg("trainer=fsdp"))
     assert isinstance(fsdp, FSDPStrategy)
     assert isinstance(fsdp.kwargs["auto_wrap_policy"], ModuleWrapPolicy)
     sim = make_cfg("trainer=ddp_sim").trainer
-    assert (sim.accelerator, sim.devices, sim.strategy) == ("cpu", 2, "ddp")
+    assert (sim["accelerator"], sim["devices"], sim["strategy"]) == ("cpu", 2, "ddp")
 
 
 def test_slurm_launcher_is_submitit_with_one_task_per_gpu():
@@ -53,13 +52,12 @@ def test_slurm_launcher_is_submitit_with_one_task_per_gpu():
 
 
 def test_wandb_is_offline_unless_asked(make_cfg):
-    assert make_cfg("logger=wandb").logger.offline is True
-    assert make_cfg("logger=wandb", "logger.offline=false").logger.offline is False
+    assert make_cfg("logger=wandb").logger["offline"] is True
+    assert make_cfg("logger=wandb", "logger.offline=false").logger["offline"] is False
 
 
 def test_wandb_never_captures_the_console(make_cfg, tmp_path, monkeypatch):
     import wandb
-    from hydra.utils import instantiate
 
     monkeypatch.setenv("WANDB_MODE", "offline")
     logger = instantiate(make_cfg("logger=wandb", output_dir=tmp_path).logger)

@@ -1,4 +1,4 @@
-"""The whole-word-masking collator against an independent, per-token reading of SPEC 2.1."""
+"""The whole-word-masking collator against an independent, per-token reading of docs/reference.md §2.1."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 import torch
 
+from clinicalnotebert.config import MaskingConfig
 from clinicalnotebert.corpus.store import load_variant
+from clinicalnotebert.models import IGNORE_INDEX
 from clinicalnotebert.pretrain.data import CorpusRows
-from clinicalnotebert.pretrain.masking import IGNORE_INDEX, MaskingSettings, WholeWordMasker
+from clinicalnotebert.pretrain.masking import WholeWordMasker
 
-SETTINGS = MaskingSettings(
-    probability=0.15, mask_token_ratio=0.8, random_token_ratio=0.1, max_predictions=512
-)
+SETTINGS = MaskingConfig(mask_token_ratio=0.8, random_token_ratio=0.1, max_predictions=512)
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,7 @@ def sequences(minilm_corpus) -> list[np.ndarray]:
 
 
 def words_of(tokens: list[str], specials: set[str]) -> list[list[int]]:
-    """SPEC 2.1 read literally: skip specials; a '##' token joins the word before it."""
+    """docs/reference.md §2.1 read literally: skip specials; a '##' token joins the word before it."""
     words: list[list[int]] = []
     for i, token in enumerate(tokens):
         if token in specials:
@@ -51,7 +51,7 @@ def masked_batches(sequences, masker, seed=0, size=32):
 
 
 def test_masks_whole_words_only_never_specials_or_pads(sequences, tokenizer):
-    masker = WholeWordMasker(tokenizer, SETTINGS, pad_to_multiple_of=8)
+    masker = WholeWordMasker(tokenizer, SETTINGS, 0.15, pad_to_multiple_of=8)
     specials = set(tokenizer.all_special_tokens)
     split_words = 0
     for chunk, batch in masked_batches(sequences, masker):
@@ -72,7 +72,7 @@ def test_masks_whole_words_only_never_specials_or_pads(sequences, tokenizer):
 
 def test_budget_is_met_greedily(sequences, tokenizer):
     """At most the budget; and every word left unmasked is larger than what the budget had left."""
-    masker = WholeWordMasker(tokenizer, SETTINGS)
+    masker = WholeWordMasker(tokenizer, SETTINGS, 0.15)
     specials = set(tokenizer.all_special_tokens)
     for chunk, batch in masked_batches(sequences, masker, seed=3):
         labels = batch["labels"].numpy()
@@ -89,15 +89,14 @@ def test_budget_is_met_greedily(sequences, tokenizer):
 
 @pytest.mark.parametrize("probability", [0.15, 0.3])
 def test_masking_rate_is_near_p(sequences, tokenizer, probability):
-    settings = MaskingSettings(probability, 0.8, 0.1, 512)
-    masker = WholeWordMasker(tokenizer, settings)
+    masker = WholeWordMasker(tokenizer, SETTINGS, probability)
     masked = sum(int(b["masked_positions"].numel()) for _, b in masked_batches(sequences, masker))
     tokens = sum(len(s) for s in sequences)
     assert abs(masked / tokens - probability) < 0.01
 
 
 def test_replacement_is_80_10_10_and_never_special(sequences, tokenizer):
-    masker = WholeWordMasker(tokenizer, SETTINGS)
+    masker = WholeWordMasker(tokenizer, SETTINGS, 0.15)
     special_ids = set(tokenizer.all_special_ids)
     counts = {"mask": 0, "same": 0, "random": 0}
     for _, batch in masked_batches(sequences * 3, masker, seed=11):
@@ -122,7 +121,7 @@ def test_batch_layout(demo_corpus, demo_tokenizer):
     dataset = load_variant(demo_corpus, "segment")
     chunk, _ = CorpusRows(dataset, False).gather(np.arange(5))
     assert chunk[0].dtype == np.uint16
-    masker = WholeWordMasker(demo_tokenizer, SETTINGS, pad_to_multiple_of=8)
+    masker = WholeWordMasker(demo_tokenizer, SETTINGS, 0.15, pad_to_multiple_of=8)
     batch = masker(chunk, np.random.default_rng(0))
     longest = max(len(s) for s in chunk)
     assert batch["input_ids"].dtype == torch.int64
@@ -143,7 +142,7 @@ def test_batch_layout(demo_corpus, demo_tokenizer):
 
 
 def test_same_seed_same_masks(sequences, tokenizer):
-    masker = WholeWordMasker(tokenizer, SETTINGS)
+    masker = WholeWordMasker(tokenizer, SETTINGS, 0.15)
     chunk = sequences[:16]
     first = masker(chunk, np.random.default_rng(5))
     again = masker(chunk, np.random.default_rng(5))

@@ -2,37 +2,37 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
 from transformers import AutoModel, AutoModelForMaskedLM, AutoTokenizer, BertForMaskedLM
 
+from clinicalnotebert.config import MaskingConfig, ObjectiveConfig
 from clinicalnotebert.corpus.store import load_variant
 from clinicalnotebert.errors import UserError
 from clinicalnotebert.models.bert import build_mlm_model, scratch_config
+from clinicalnotebert.pretrain.card import export_model
 from clinicalnotebert.pretrain.data import CorpusRows
-from clinicalnotebert.pretrain.masking import MaskingSettings, WholeWordMasker
-from clinicalnotebert.pretrain.module import (
-    NTP_HEAD_FILE,
-    ObjectiveSettings,
-    OptimizerSettings,
-    PretrainingModule,
-)
-from clinicalnotebert.pretrain.task import export_model
+from clinicalnotebert.pretrain.masking import WholeWordMasker
+from clinicalnotebert.pretrain.module import NTP_HEAD_FILE, PretrainingModule
+from tests.helpers import compose, typed_config
 
-OPTIMIZER = OptimizerSettings(6e-4, 0.01, (0.9, 0.999), 1e-6, 0.1, 10, None)
+MASKING = MaskingConfig(mask_token_ratio=0.8, random_token_ratio=0.1, max_predictions=512)
 
 
 def make_module(model, objective="mlm", sparse=True) -> PretrainingModule:
-    settings = ObjectiveSettings(objective, 1.0, 5, sparse)
-    return PretrainingModule(model, settings, OPTIMIZER, seed=0)
+    objective_cfg = ObjectiveConfig(name=objective, mlm_probability=0.15, ntp_weight=1.0)
+    pretrain = typed_config(compose(["task=pretrain", f"pretrain.sparse_mlm={sparse}"], "."))
+    return PretrainingModule(model, objective_cfg, pretrain.pretrain, 5, seed=0)
 
 
 @pytest.fixture(scope="module")
 def batch(demo_corpus, demo_tokenizer) -> dict:
     dataset = load_variant(demo_corpus, "sentence")
     ids, categories = CorpusRows(dataset, True).gather(np.arange(12))
-    masker = WholeWordMasker(demo_tokenizer, MaskingSettings(0.15, 0.8, 0.1, 512), 8)
+    masker = WholeWordMasker(demo_tokenizer, MASKING, 0.15, 8)
     out = masker(ids, np.random.default_rng(0))
     out["note_category"] = torch.from_numpy(categories)
     return out
@@ -40,9 +40,7 @@ def batch(demo_corpus, demo_tokenizer) -> dict:
 
 @pytest.fixture(scope="module")
 def micro_cfg(tmp_path_factory):
-    from tests.helpers import compose
-
-    return compose(["model=micro"], tmp_path_factory.mktemp("unused")).model
+    return typed_config(compose(["model=micro"], tmp_path_factory.mktemp("unused"))).model
 
 
 def test_sparse_and_dense_heads_give_the_same_loss_and_gradients(micro_cfg, demo_tokenizer, batch):
@@ -82,8 +80,7 @@ def test_scratch_vocab_is_padded_to_a_multiple_of_64(micro_cfg, minilm_dir):
 
 def test_init_from_minilm_keeps_every_encoder_weight(micro_cfg, minilm_dir, caplog):
     tokenizer = AutoTokenizer.from_pretrained(str(minilm_dir))
-    cfg = micro_cfg.copy()
-    cfg.init_from = str(minilm_dir)
+    cfg = replace(micro_cfg, init_from=str(minilm_dir))
     with caplog.at_level("INFO", logger="clinicalnotebert.models.bert"):
         model, new = build_mlm_model(cfg, tokenizer, tie_decoder=True)
     reference = AutoModel.from_pretrained(str(minilm_dir)).state_dict()
@@ -101,8 +98,7 @@ def test_init_from_minilm_keeps_every_encoder_weight(micro_cfg, minilm_dir, capl
 def test_init_from_a_checkpoint_with_another_vocabulary_is_a_user_error(
     micro_cfg, minilm_dir, demo_tokenizer
 ):
-    cfg = micro_cfg.copy()
-    cfg.init_from = str(minilm_dir)
+    cfg = replace(micro_cfg, init_from=str(minilm_dir))
     with pytest.raises(UserError, match="another vocabulary"):
         build_mlm_model(cfg, demo_tokenizer, tie_decoder=True)
 

@@ -1,4 +1,4 @@
-"""Datastore chunks (SPEC 5.2): segmenter segments in a word band, unique, longest first."""
+"""Datastore chunks (docs/reference.md §5.2): segmenter segments in a word band, unique, longest first."""
 
 from __future__ import annotations
 

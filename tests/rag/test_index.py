@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from omegaconf import OmegaConf
 
+from clinicalnotebert.cache import encoder_fingerprint
+from clinicalnotebert.config import IndexConfig
 from clinicalnotebert.errors import UserError
 from clinicalnotebert.models.encoder import load_encoder
-from clinicalnotebert.rag.cache import model_fingerprint
 from clinicalnotebert.rag.datastore import ChunkWriter, chunks_fingerprint, load_chunks
 from clinicalnotebert.rag.index import EncoderSetup, cached_index, index_spec, search
-from tests.rag.conftest import clinical_sentences
+from tests.helpers import clinical_sentences
 
 SETTINGS = {
     "kind": "flat",
@@ -25,13 +25,13 @@ SETTINGS = {
 
 
 def spec(**changes):
-    return index_spec(OmegaConf.create({**SETTINGS, **changes}))
+    return index_spec(IndexConfig(**{**SETTINGS, **changes}))
 
 
 @pytest.fixture(scope="module")
 def encoder(micro_encoder):
     tokenizer, model = load_encoder(str(micro_encoder))
-    fingerprint = model_fingerprint(model, tokenizer)
+    fingerprint = encoder_fingerprint(micro_encoder)
     return EncoderSetup(tokenizer, model, fingerprint, "cls", 128, 16)
 
 
@@ -81,13 +81,17 @@ def test_index_is_reused_only_while_encoder_and_datastore_are_unchanged(encoder,
     assert (search(first.index, queries, 2, 8) == search(again.index, queries, 2, 8)).all()
 
 
-def test_model_fingerprint_follows_the_weights(micro_encoder):
-    tokenizer, model = load_encoder(str(micro_encoder))
-    before = model_fingerprint(model, tokenizer)
-    reloaded_tokenizer, reloaded = load_encoder(str(micro_encoder))
-    assert model_fingerprint(reloaded, reloaded_tokenizer) == before
-    reloaded.embeddings.word_embeddings.weight.data[0, 0] += 1.0
-    assert model_fingerprint(reloaded, reloaded_tokenizer) != before
+def test_encoder_fingerprint_follows_the_files_not_the_folder(micro_encoder, tmp_path):
+    import shutil
+
+    before = encoder_fingerprint(micro_encoder)
+    copy = shutil.copytree(micro_encoder, tmp_path / "copy")
+    assert encoder_fingerprint(copy) == before  # the same model elsewhere: the same key
+    tokenizer, model = load_encoder(str(copy))
+    model.embeddings.word_embeddings.weight.data[0, 0] += 1.0
+    model.save_pretrained(copy)
+    assert encoder_fingerprint(copy) != before  # retrained weights: a new key
+    assert encoder_fingerprint("org/model") == "hub:org/model"
 
 
 def test_index_settings_are_checked(encoder, chunks, tmp_path):

@@ -1,4 +1,4 @@
-"""Test-note sampling by patient (SPEC 5.1) and the patient-level split."""
+"""Test-note sampling by patient (docs/reference.md §5.1) and the patient-level split."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def fake_notes(rows: int, seed: int = 3) -> list[Note]:
 
 
 def reference_mimic3(notes: list[Note], budget: int, seed: int) -> tuple[list[int], list[str]]:
-    """SPEC 5.1 as the reference writes it: random.shuffle of sorted int ids, pandas sample."""
+    """docs/reference.md §5.1 as the reference writes it: random.shuffle of sorted int ids, pandas sample."""
     frame = pd.DataFrame(
         {
             "subject_id": [int(n.patient.split(":")[1]) for n in notes],

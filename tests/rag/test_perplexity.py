@@ -1,4 +1,4 @@
-"""Sliding-window perplexity: the SPEC 5.4 definition, batching, retrieval and top-k averaging."""
+"""Sliding-window perplexity: the docs/reference.md §5.4 definition, batching, retrieval and top-k averaging."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from clinicalnotebert.rag.perplexity import (
     sliding_windows,
 )
 from clinicalnotebert.rag.task import retrieve
-from tests.rag.conftest import clinical_sentences
+from tests.helpers import clinical_sentences
 
 MAX_LENGTH, STRIDE = 32, 12
 
@@ -107,7 +107,7 @@ def test_batched_perplexity_equals_the_direct_unbatched_computation(lm, text_ids
 
 
 def reference_slice_logits(model, sequence: list[int], target_length: int, max_length: int):
-    """SPEC 5.4's two slices, on one unpadded sequence: (logits, labels) of the scored span."""
+    """docs/reference.md §5.4's two slices, on one unpadded sequence: (logits, labels) of the scored span."""
     with torch.no_grad():
         logits = model(torch.tensor([sequence])).logits[0]
     labels = torch.tensor(sequence)

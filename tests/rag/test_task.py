@@ -145,7 +145,7 @@ def test_a_split_with_shared_patients_stops_the_run():
 def test_window_presets_and_data_specific_defaults(make_cfg):
     default = make_cfg("task=rag", "data=mimic").rag
     assert (default.max_length, default.stride) == (512, 256)
-    assert (default.sample_words, dict(default.chunk_words)) == (
+    assert (default.sample_words, vars(default.chunk_words)) == (
         250_000,
         {"min_words": 128, "max_words": 256},
     )
@@ -155,4 +155,4 @@ def test_window_presets_and_data_specific_defaults(make_cfg):
     # A data config may carry rag defaults (the demo's notes are small and short-segmented).
     demo = make_cfg("task=rag", "data=demo").rag
     assert (demo.sample_words, demo.max_chunks) == (10000, 3000)
-    assert dict(demo.chunk_words) == {"min_words": 16, "max_words": 128}
+    assert vars(demo.chunk_words) == {"min_words": 16, "max_words": 128}

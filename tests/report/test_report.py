@@ -3,51 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from omegaconf import OmegaConf
-from transformers import BertConfig, BertModel
 
 from clinicalnotebert.errors import UserError
-
-
-def make_run(root: Path, name: str, config: dict, metrics: dict) -> Path:
-    run_dir = root / name
-    (run_dir / ".hydra").mkdir(parents=True)
-    OmegaConf.save(OmegaConf.create(config), run_dir / ".hydra" / "config.yaml")
-    (run_dir / "metrics.json").write_text(json.dumps(metrics))
-    return run_dir
-
-
-def pretrain_run(root: Path, name: str, size: str, hidden: int) -> tuple[Path, int]:
-    run_dir = make_run(
-        root,
-        name,
-        {
-            "task": {"name": "pretrain"},
-            "model": {"size": size, "init_from": None},
-            "objective": {"name": "mlm_ntp"},
-        },
-        {"val.mlm_loss": 3.0},
-    )
-    config = BertConfig(
-        vocab_size=256,
-        hidden_size=hidden,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        intermediate_size=4 * hidden,
-    )
-    model = BertModel(config)
-    model.save_pretrained(run_dir / "model")
-    return run_dir, sum(p.numel() for p in model.parameters())
-
-
-def encoder_run(
-    root: Path, name: str, task: str, encoder: Path, extra: dict, metrics: dict
-) -> Path:
-    config = {"task": {"name": task}, "encoder": {"path": str(encoder)}, **extra}
-    return make_run(root, name, config, metrics)
+from tests.report.fakes import encoder_run, make_run, pretrain_run
 
 
 @pytest.fixture
@@ -109,11 +70,14 @@ def test_report_table_follows_lineage_and_averages_columns(two_models, run_in_pr
     # micro: STS 70/80, CP 70/80, FT 50/50 -> mean share (87.5 + 87.5 + 100) / 3 = 91.7%.
     share = 100 * sizes["micro"] / sizes["tiny"]
     assert (
-        f"micro-mlm_ntp keeps 92% of the best scores with {share:.0f}% of the parameters." in text
+        f"- micro-mlm_ntp keeps 92% of the best score with {share:.0f}% of the parameters of the "
+        "largest model." in text
     )
-    assert (out / "results.csv").read_text().splitlines()[0].startswith("model,")
+    # single runs without seeds: plain numbers, no spread
+    assert "| 50.0 | 70.0 | - | 70.0 | - |" in text and "±" not in text.split("\n\n")[0]
+    assert (out / "results.csv").read_text().splitlines()[0].startswith("model,baseline,")
     assert (out / "score_vs_params.png").stat().st_size > 1000
-    assert (out / "per_task.png").stat().st_size > 1000
+    assert (out / "scores_by_column.png").stat().st_size > 1000
 
 
 def test_a_curriculum_is_named_after_its_first_runs_origin_and_foreign_runs_are_skipped(

@@ -16,7 +16,7 @@ from clinicalnotebert.simcse.data import (
 
 
 def test_lines_needed_is_the_reference_count_times_processes():
-    # sentence: 128 x 1 x 1000 steps x fold 5 per process (SPEC 3), two processes.
+    # sentence: 128 x 1 x 1000 steps x fold 5 per process (docs/reference.md §3), two processes.
     assert lines_needed(128, 2, 1, 1000, 5) == 1_280_000
     assert lines_needed(32, 1, 4, 500, 10) == 640_000
 

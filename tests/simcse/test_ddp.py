@@ -40,10 +40,12 @@ def single_process(simcse_args, micro_encoder, tmp_path_factory):
     ids=["gather", "gather+grad_cache"],
 )
 def test_ddp_step_equals_the_single_process_step_on_the_concatenated_batch(
-    cli, simcse_args, single_process, tmp_path, batching
+    cli_process, simcse_args, single_process, tmp_path, batching
 ):
     single_metrics, single_state, before = single_process
-    result = cli(*simcse_args, *ONE_EXACT_STEP, *batching, "trainer=ddp_sim", run_dir=tmp_path)
+    result = cli_process(
+        *simcse_args, *ONE_EXACT_STEP, *batching, "trainer=ddp_sim", "--json", run_dir=tmp_path
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = last_json_line(result.stdout)
     assert metrics["lines"] == 8

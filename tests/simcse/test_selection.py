@@ -1,4 +1,4 @@
-"""Selection over a sweep: the trial table, the best job, and the grid / Optuna sweeps themselves."""
+"""Selection over a real SimCSE sweep: the grid and Optuna sweeps, then select and retrain."""
 
 from __future__ import annotations
 
@@ -7,90 +7,6 @@ import json
 
 import pytest
 import yaml
-
-from clinicalnotebert.errors import UserError
-from clinicalnotebert.simcse.selection import (
-    best_trial,
-    read_trials,
-    rows_csv,
-    rows_markdown,
-    swept_keys,
-    trial_rows,
-)
-
-
-def fake_job(sweep, job: str, overrides: list[str], metrics: dict | None):
-    hydra_dir = sweep / job / ".hydra"
-    hydra_dir.mkdir(parents=True)
-    (hydra_dir / "overrides.yaml").write_text(yaml.safe_dump(overrides))
-    if metrics is not None:
-        (sweep / job / "metrics.json").write_text(json.dumps(metrics))
-
-
-@pytest.fixture
-def sweep(tmp_path):
-    common = ["task=simcse", "encoder.path=/m"]
-    fake_job(
-        tmp_path, "0", [*common, "simcse.max_steps=100", "simcse.lr=2e-05"], {"sts.pearson": 50.0}
-    )
-    fake_job(
-        tmp_path, "1", [*common, "simcse.max_steps=500", "simcse.lr=2e-05"], {"sts.pearson": 61.5}
-    )
-    fake_job(tmp_path, "2", [*common, "simcse.max_steps=100", "simcse.lr=5e-05"], None)
-    fake_job(
-        tmp_path, "10", [*common, "simcse.max_steps=500", "simcse.lr=5e-05"], {"sts.pearson": 58.0}
-    )
-    (tmp_path / "multirun.yaml").write_text("not a job\n")
-    return tmp_path
-
-
-def test_trials_are_read_in_job_order_and_the_best_finished_one_wins(sweep):
-    trials = read_trials(sweep)
-    assert [t.job for t in trials] == ["0", "1", "2", "10"]
-    assert trials[2].metrics is None
-    assert swept_keys(trials) == ["simcse.max_steps", "simcse.lr"]
-    assert best_trial(trials, "sts.pearson").job == "1"
-
-
-def test_a_nan_score_never_wins(sweep):
-    fake_job(sweep, "11", ["simcse.max_steps=1000", "simcse.lr=5e-05"], None)
-    (sweep / "11" / "metrics.json").write_text('{"sts.pearson": NaN}')
-    assert best_trial(read_trials(sweep), "sts.pearson").job == "1"
-    collapsed = sweep / "collapsed"
-    fake_job(collapsed, "0", ["simcse.lr=1"], None)
-    (collapsed / "0" / "metrics.json").write_text('{"sts.pearson": NaN}')
-    with pytest.raises(UserError, match="scored NaN"):
-        best_trial(read_trials(collapsed), "sts.pearson")
-
-
-def test_trial_table_lists_every_trial(sweep):
-    trials = read_trials(sweep)
-    rows = trial_rows(trials, ["sts.pearson"], best_trial(trials, "sts.pearson"))
-    table = list(csv.DictReader(rows_csv(rows).splitlines()))
-    assert [(r["job"], r["simcse.max_steps"], r["simcse.lr"], r["status"]) for r in table] == [
-        ("0", "100", "2e-05", "done"),
-        ("1", "500", "2e-05", "best"),
-        ("2", "100", "5e-05", "failed"),
-        ("10", "500", "5e-05", "done"),
-    ]
-    assert table[1]["sts.pearson"] == "61.5" and table[2]["sts.pearson"] == ""
-    markdown = rows_markdown(rows).splitlines()
-    assert markdown[0] == "| job | simcse.max_steps | simcse.lr | sts.pearson | status |"
-    assert markdown[3] == "| 1 | 500 | 2e-05 | 61.50 | best |"
-
-
-def test_selection_errors(tmp_path, sweep):
-    with pytest.raises(UserError, match="does not exist"):
-        read_trials(tmp_path / "missing")
-    (tmp_path / "empty").mkdir()
-    with pytest.raises(UserError, match="no sweep jobs"):
-        read_trials(tmp_path / "empty")
-    with pytest.raises(UserError, match="has no 'sts.spearman' in metrics.json"):
-        best_trial(read_trials(sweep), "sts.spearman")
-    unfinished = tmp_path / "unfinished"
-    fake_job(unfinished, "0", ["simcse.lr=1"], None)
-    with pytest.raises(UserError, match="no job of the sweep finished"):
-        best_trial(read_trials(unfinished), "sts.pearson")
 
 
 def job_metrics(sweep_dir) -> dict[str, dict]:

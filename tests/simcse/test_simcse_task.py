@@ -63,7 +63,7 @@ def test_grad_cache_step_equals_the_plain_large_batch_step(
 def test_missing_corpus_and_bad_eval_split_are_user_errors(run_in_process, micro_encoder, tmp_path):
     with pytest.raises(UserError, match="corpus.path is not set"):
         run_in_process("task=simcse", f"encoder.path={micro_encoder}")
-    with pytest.raises(UserError, match="sts.split 'validation'"):
+    with pytest.raises(UserError, match="simcse.eval_split 'validation' is not one of"):
         run_in_process(
             "task=simcse",
             f"encoder.path={micro_encoder}",

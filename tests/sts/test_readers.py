@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from clinicalnotebert.errors import UserError
@@ -90,3 +92,17 @@ def test_layout_detection_and_split_files(tmp_path):
     assert split_file(tmp_path, "test") == tmp_path / "sts-test.csv"
     with pytest.raises(UserError, match=r"no train file \(train.txt or sts-train.csv\)"):
         split_file(tmp_path, "train")
+
+
+@pytest.mark.parametrize("good_lines", [2, 5000])  # the bad byte within / past the read-ahead
+def test_a_non_utf8_byte_names_its_file_and_line(tmp_path, good_lines):
+    path = tmp_path / "train.txt"
+    good = "".join(f"sentence {i} one\tsentence {i} two\t{i % 5}\n" for i in range(good_lines))
+    path.write_bytes(good.encode() + b"caf\xe9 au lait\tspots\t3\n" + b"a\tb\t1\n")
+    with pytest.raises(UserError) as error:
+        read_pairs(path)
+    message = str(error.value)
+    assert message.startswith(f"{path}: not valid UTF-8")
+    # The bad byte (0xe9, Latin-1) is the 4th character of line good_lines + 1.
+    assert re.search(rf"\bline {good_lines + 1}, column 4\b", message), message
+    assert "caf" not in message.replace(str(path), "")  # the text is never echoed
