@@ -120,7 +120,9 @@ def build_classifier(
 ) -> Classifier:
     """The classifier of ``predict.modality`` with the configured sizes."""
     hidden_txt, hidden_ts = predict.hidden_txt, predict.hidden_ts
-    if predict.hidden_size is not None:  # the tuned size (docs/reference.md §6.7): text and fusion tune H_txt
+    if (
+        predict.hidden_size is not None
+    ):  # the tuned size (docs/reference.md §6.7): text and fusion tune H_txt
         if predict.modality == "struct":
             hidden_ts = predict.hidden_size
         else:

@@ -168,9 +168,7 @@ def select_and_rerun(cfg: Config) -> dict:
     source = cfg.predict.select_from
     jobs = sweeps.read_jobs(source, "predict.select_from")
     best = sweeps.best_job(jobs, SELECT_METRIC, f"predict.select_from '{source}'")
-    sweeps.write_trials(
-        Path(cfg.paths.output_dir), sweeps.trial_rows(jobs, [SELECT_METRIC], best)
-    )
+    sweeps.write_trials(Path(cfg.paths.output_dir), sweeps.trial_rows(jobs, [SELECT_METRIC], best))
     chosen = load_run_config(best.config_file)
     chosen.paths = cfg.paths
     chosen.predict.seeds = cfg.predict.seeds
