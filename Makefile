@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # build of torch into .venv first: setup keeps any torch that is already there.
 TORCH_SPEC ?= torch==2.13.0
 
-.PHONY: setup demo readme-results test lint format bench clean
+.PHONY: setup demo readme-results test test-fast lint format bench gpu-check clean
 
 setup: $(VENV)/.installed
 
@@ -26,8 +26,13 @@ readme-results: demo
 	$(BIN)/python -m clinicalnotebert task=report "report.runs=[outputs/demo]" \
 		report.readme=README.md report.readme_assets=docs/demo hydra.run.dir=outputs/demo_report
 
+# CI runs `make test`: lint, then every test (slow ones included) on two pytest workers.
 test: setup lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+
+# The inner loop: no slow end-to-end tests.
+test-fast: setup
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -m "not slow"
 
 lint: setup
 	$(BIN)/ruff check .
@@ -39,6 +44,10 @@ format: setup
 
 bench: setup
 	$(BIN)/python benchmarks/prepare_throughput.py
+
+# Every GPU code path in one call (see the README's Benchmarks section); --smoke runs it on CPU.
+gpu-check: setup
+	$(BIN)/python benchmarks/gpu_check.py --out outputs/gpu_check.json
 
 clean:
 	rm -rf outputs multirun .pytest_cache .ruff_cache

@@ -640,11 +640,13 @@ class PipelineConfig(Checked):
     run: list[str] | None = None
     dry_run: bool = MISSING
     isolation: str = MISSING  # auto | process
+    workers: int = MISSING  # processes that run evaluated models' stages side by side
     overrides: list[str] | None = None
     curriculum_steps: dict[str, int] | None = None  # the paper pipeline's stage lengths
 
     def check(self) -> None:
         one_of("pipeline.isolation", self.isolation, ("auto", "process"))
+        at_least("pipeline.workers", self.workers, 1)
 
 
 EVALUATED_COLUMNS = ("finetune", "sts", "rag", "predict")

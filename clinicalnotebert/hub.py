@@ -89,6 +89,15 @@ def check_hub_id(repo_id: str, key: str, remedy: str | None = None) -> None:
 
 
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
+MODEL_CONFIG = "config.json"
+
+
+def require_model_folder(reference: str, key: str) -> None:
+    """A local folder given as a model must hold the model's ``config.json`` (say so, rather
+    than what transformers reports while guessing at it); a hub id is left to the loader."""
+    folder = Path(reference)
+    if folder.is_dir() and not (folder / MODEL_CONFIG).is_file():
+        raise UserError(f"{key} '{reference}' is not a model folder (no {MODEL_CONFIG})")
 
 
 def weights_file(reference: str) -> str:
@@ -116,6 +125,7 @@ def from_pretrained_quietly(model_class, reference: str, key: str = "encoder.pat
     config that does not fit them, no weights) is a user error naming the folder and file."""
     from transformers.utils import logging as hf_logging
 
+    require_model_folder(reference, key)
     verbosity = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()
     try:

@@ -119,7 +119,15 @@ def read_text_utf8(path: str | os.PathLike) -> str:
 
 
 def read_json(path: str | os.PathLike) -> Any:
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+    """A JSON file's value; one that is cut off or not JSON is a user error naming the file and
+    where the parser stopped (never its contents), not a traceback."""
+    try:
+        return json.loads(read_text_utf8(path))
+    except json.JSONDecodeError as exc:
+        raise UserError(
+            f"{path}: not valid JSON, cut off or damaged ({exc.msg}: line {exc.lineno}, "
+            f"column {exc.colno})"
+        ) from None
 
 
 def flatten_metrics(metrics: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -27,10 +27,21 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
+def shared_dir(tmp_path_factory, name: str) -> Path:
+    """A temp dir all pytest-xdist workers of this run share (one per run without xdist)."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    path = root / name
+    path.mkdir(exist_ok=True)
+    return path
+
+
 @pytest.fixture(scope="session", autouse=True)
 def isolated_cache(tmp_path_factory) -> Path:
-    """Demo data and caches go to a per-session temp dir, never the user's ~/.cache."""
-    cache = tmp_path_factory.mktemp("cnb-cache")
+    """Demo data and caches go to a temp dir of this test run, never the user's ~/.cache. The
+    workers share it: the demo generator locks, and every cache entry is written atomically."""
+    cache = shared_dir(tmp_path_factory, "cnb-cache")
     os.environ["CLINICALNOTEBERT_CACHE"] = str(cache)
     return cache
 
@@ -94,9 +105,16 @@ def minilm_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def demo_prepare_run(tmp_path_factory) -> tuple[dict, Path]:
-    """One `task=prepare data=demo` run per session: (metrics, run dir)."""
-    run_dir = tmp_path_factory.mktemp("demo-prepare")
-    return run_task(list(DEMO_PREPARE), run_dir), run_dir
+    """One `task=prepare data=demo` run per test run, shared by the workers: (metrics, run dir)."""
+    import json
+
+    from filelock import FileLock
+
+    run_dir = shared_dir(tmp_path_factory, "demo-prepare")
+    with FileLock(str(run_dir) + ".lock"):
+        if (run_dir / "metrics.json").is_file():
+            return json.loads((run_dir / "metrics.json").read_text()), run_dir
+        return run_task(list(DEMO_PREPARE), run_dir), run_dir
 
 
 @pytest.fixture(scope="session")

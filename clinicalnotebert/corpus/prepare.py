@@ -369,9 +369,9 @@ def tokenizer_fingerprint(corpus: Path) -> str:
 
 def merge_corpora(shards: list[Path], target: Path) -> dict:
     """Concatenate shard corpora (same tokenizer, same bands) into ``target``; return its meta."""
-    from datasets import concatenate_datasets, load_from_disk
+    from datasets import concatenate_datasets
 
-    from clinicalnotebert.corpus.store import corpus_tokenizer, load_meta
+    from clinicalnotebert.corpus.store import corpus_tokenizer, load_meta, load_part
 
     metas = [load_meta(shard) for shard in shards]
     if len({tokenizer_fingerprint(s) for s in shards}) != 1:
@@ -381,7 +381,7 @@ def merge_corpora(shards: list[Path], target: Path) -> dict:
     with atomic_dir(target) as tmp:
         for variant in VARIANTS:
             for note_type in NOTE_TYPES:
-                parts = [load_from_disk(str(s / variant / note_type)) for s in shards]
+                parts = [load_part(s, variant, note_type) for s in shards]
                 merged = concatenate_datasets(parts)
                 merged.save_to_disk(
                     str(tmp / variant / note_type), num_shards=1 if len(merged) == 0 else None

@@ -58,6 +58,14 @@ class RawNote:
     malformed: bool = False
 
 
+def require_file(path: Path) -> None:
+    """A user error unless ``path`` is a file: one that is missing, or a directory, is named."""
+    if path.is_dir():
+        raise UserError(f"'{path}' is a directory; give the file")
+    if not path.is_file():
+        raise UserError(f"file '{path}' does not exist")
+
+
 def find_table(directory: str | Path, name: str) -> Path:
     """``<directory>/<name>.csv`` or ``.csv.gz``, matching the file name in any case."""
     path = optional_table(directory, name)
@@ -71,6 +79,8 @@ def optional_table(directory: str | Path, name: str) -> Path | None:
     if directory in (None, ""):
         raise UserError(f"no directory given for the {name} table: set the data.* dir it lives in")
     directory = Path(directory).expanduser()
+    if directory.exists() and not directory.is_dir():
+        raise UserError(f"'{directory}' is a file; give the directory of the {name} table")
     if not directory.is_dir():
         raise UserError(f"directory '{directory}' does not exist")
     wanted = {f"{name}.csv".lower(), f"{name}.csv.gz".lower()}
@@ -135,8 +145,7 @@ def read_csv_batches(
     rows_per_batch: int = ROWS_PER_BATCH,
 ) -> Iterator[pd.DataFrame]:
     """Yield DataFrames of ``rows_per_batch`` rows with lower-case column names."""
-    if not path.is_file():
-        raise UserError(f"file '{path}' does not exist")
+    require_file(path)
     try:
         header = pd.read_csv(path, nrows=0, encoding=encoding, encoding_errors="replace")
     except pd.errors.EmptyDataError:
@@ -217,8 +226,7 @@ def note_csv_batches(
     cell is missing); the other columns keep pandas' default missing values
     (:data:`MISSING_CELLS`). Blank lines are skipped, as pandas does.
     """
-    if not path.is_file():
-        raise UserError(f"file '{path}' does not exist")
+    require_file(path)
     csv.field_size_limit(2**31 - 1)  # a note can be longer than csv's default 128 KiB
     try:
         with open_text(path) as handle:
@@ -378,8 +386,7 @@ def is_jsonl(path: Path) -> bool:
 
 def jsonl_batches(path: Path, wanted: Mapping[str, bool]) -> Iterator[pd.DataFrame]:
     """JSON Lines in batches; a line that is not a JSON object becomes a row marked malformed."""
-    if not path.is_file():
-        raise UserError(f"file '{path}' does not exist")
+    require_file(path)
     if path.stat().st_size == 0:
         raise UserError(f"{path}: file is empty")
     opener = _gzip_open if path.suffix.lower() == ".gz" else open

@@ -13,7 +13,7 @@ import torch
 
 from clinicalnotebert.config import POOLINGS
 from clinicalnotebert.errors import UserError
-from clinicalnotebert.hub import from_pretrained_quietly, resolve_pretrained
+from clinicalnotebert.hub import from_pretrained_quietly, require_model_folder, resolve_pretrained
 from clinicalnotebert.models.tokenizer import load_tokenizer
 from clinicalnotebert.utils.progress import progress
 
@@ -25,6 +25,7 @@ def load_encoder(path_or_id, key: str = "encoder.path", device: str = "cpu"):
     from transformers import AutoModel
 
     reference = resolve_pretrained(path_or_id, key)
+    require_model_folder(reference, key)  # before the tokenizer: the folder is the problem
     tokenizer = load_tokenizer(reference, key)
     model, info = from_pretrained_quietly(AutoModel, reference, key)
     if info["missing_keys"]:  # an encoder's weights should all come from the checkpoint

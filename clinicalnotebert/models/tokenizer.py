@@ -19,6 +19,15 @@ from clinicalnotebert.io import atomic_dir
 log = logging.getLogger(__name__)
 
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+# A saved tokenizer folder has at least one of these (fast, WordPiece, BPE, SentencePiece).
+TOKENIZER_FILES = (
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "vocab.txt",
+    "vocab.json",
+    "tokenizer.model",
+    "spiece.model",
+)
 VOCAB_MULTIPLE = 64  # embedding and decoder matrices with a multiple-of-64 row count run faster
 
 
@@ -72,6 +81,9 @@ def load_tokenizer(path_or_id: str | Path, key: str = "tokenizer.path"):
     from transformers import AutoTokenizer
 
     reference = resolve_pretrained(path_or_id, key)
+    folder = Path(reference)
+    if folder.is_dir() and not any((folder / name).is_file() for name in TOKENIZER_FILES):
+        raise UserError(f"{key} '{path_or_id}' holds no tokenizer (no {TOKENIZER_FILES[0]})")
     try:
         tokenizer = AutoTokenizer.from_pretrained(reference)
     except (OSError, ValueError) as exc:

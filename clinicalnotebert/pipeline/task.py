@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from omegaconf import DictConfig
@@ -20,6 +21,7 @@ from clinicalnotebert.config import CONF_DIR, Config
 from clinicalnotebert.errors import UserError
 from clinicalnotebert.io import read_json, write_json_atomic
 from clinicalnotebert.pipeline.evaluated import evaluated_models, unusable_checkpoints
+from clinicalnotebert.pipeline.lanes import blocks, run_lanes
 from clinicalnotebert.pipeline.launch import needs_own_process, run_as_command, run_here
 from clinicalnotebert.pipeline.stages import Stage, plan, unset_paths
 
@@ -99,10 +101,32 @@ def print_plan(stages: list[Stage], run_dir: Path, unset: list[str], unusable: l
         print(f"unusable checkpoint: {line}")
 
 
-def run_stage(stage: Stage, cfg: DictConfig, stage_dir: Path, isolation: str) -> dict:
-    if isolation == "process" or needs_own_process(cfg):
-        return run_as_command(stage.name, stage.args, stage_dir)
-    return run_here(stage.name, cfg, stage.args, stage_dir)
+@dataclass(frozen=True)
+class Step:
+    """A planned stage with what running it needs: its place, config and run dir."""
+
+    position: int
+    total: int
+    stage: Stage
+    cfg: DictConfig
+    stage_dir: Path
+    isolation: str
+
+
+def run_step(step: Step) -> dict:
+    """Run (or skip, when done before with the same arguments) one stage; its metrics entries."""
+    stage, where = step.stage, f"[{step.position}/{step.total}] {step.stage.name}"
+    if is_done(step.stage_dir, stage.args):
+        log.info("%s: done before, skipped", where)
+        return {f"skipped.{stage.name}": 1, stage.name: read_json(step.stage_dir / "metrics.json")}
+    log.info("%s", where)
+    prepare_stage_dir(step.stage_dir, stage.args)
+    started = time.perf_counter()
+    if step.isolation == "process" or needs_own_process(step.cfg):
+        metrics = run_as_command(stage.name, stage.args, step.stage_dir)
+    else:
+        metrics = run_here(stage.name, step.cfg, stage.args, step.stage_dir)
+    return {stage.name: metrics, f"seconds.{stage.name}": round(time.perf_counter() - started, 1)}
 
 
 def run(cfg: Config) -> dict:
@@ -125,21 +149,18 @@ def run(cfg: Config) -> dict:
         raise UserError(unusable[0])
     if unset:  # fail now, not after days of pretraining when the first such stage starts
         raise UserError(f"pipeline: stages need data paths that are not set: {'; '.join(unset)}")
+    steps = [
+        Step(n, len(stages), s, composed[s.name], run_dir / s.name, cfg.pipeline.isolation)
+        for n, s in enumerate(stages, 1)
+    ]
     metrics: dict = {"stages": len(stages)}
-    for position, stage in enumerate(stages, 1):
-        stage_dir = run_dir / stage.name
-        if is_done(stage_dir, stage.args):
-            log.info("[%d/%d] %s: done before, skipped", position, len(stages), stage.name)
-            metrics[f"skipped.{stage.name}"] = 1
-            metrics[stage.name] = read_json(stage_dir / "metrics.json")
-            continue
-        log.info("[%d/%d] %s", position, len(stages), stage.name)
-        prepare_stage_dir(stage_dir, stage.args)
-        started = time.perf_counter()
-        metrics[stage.name] = run_stage(
-            stage, composed[stage.name], stage_dir, cfg.pipeline.isolation
-        )
-        metrics[f"seconds.{stage.name}"] = round(time.perf_counter() - started, 1)
+    for block in blocks(steps):
+        if len(block) > 1 and cfg.pipeline.workers > 1:  # evaluated models side by side
+            metrics.update(run_lanes(block, cfg.pipeline.workers, run_step))
+        else:
+            for lane in block:
+                for step in lane:
+                    metrics.update(run_step(step))
     write_json_atomic(run_dir / "stages.json", {s.name: s.args for s in stages})
     show_results(run_dir, stages)
     return metrics

@@ -32,13 +32,17 @@ class NoteSequenceEncoder(nn.Module):
 
     def forward(self, notes: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """``notes`` (B, L, d) zero-padded, ``lengths`` (B,) >= 1 -> (B, 2H)."""
-        if self.read_padding:
-            _, (h_n, _) = self.lstm(notes)
-        else:
-            packed = pack_padded_sequence(
-                notes, lengths.cpu(), batch_first=True, enforce_sorted=False
-            )
-            _, (h_n, _) = self.lstm(packed)
+        # In fp32 also under bf16 autocast: a small layer, and oneDNN has no bf16 kernel for
+        # some packed batches on CPU (the whole run would fail on them).
+        with torch.autocast(notes.device.type, enabled=False):
+            notes = notes.float()
+            if self.read_padding:
+                _, (h_n, _) = self.lstm(notes)
+            else:
+                packed = pack_padded_sequence(
+                    notes, lengths.cpu(), batch_first=True, enforce_sorted=False
+                )
+                _, (h_n, _) = self.lstm(packed)
         return torch.cat([h_n[0], h_n[1]], dim=-1)
 
 

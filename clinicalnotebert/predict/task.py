@@ -202,7 +202,11 @@ def train_and_test(cfg: Config) -> dict:
                 probabilities,
                 predict.task,
             )
-        log.info("predict seed %s: val %.4f test %s", seed, val_score, test_scores[seed])
+        main = "accuracy" if predict.task not in BINARY_TASKS else "auroc"
+        log.info(
+            "predict seed %s: val %.3f, test %s %.3f",
+            seed, val_score, main, test_scores[seed][main],
+        )  # fmt: skip
     return {
         "task": predict.task,
         "modality": predict.modality,

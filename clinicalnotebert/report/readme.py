@@ -41,7 +41,8 @@ def fill_readme(
     ({alt text: PNG}) copied to ``assets`` (beside ``readme``; None: no images) and linked.
     Returns the copies."""
     if not readme.is_file():
-        raise UserError(f"report.readme: no such file: {readme}")
+        what = "is a directory, not a Markdown file" if readme.is_dir() else "does not exist"
+        raise UserError(f"report.readme: {readme} {what}")
     folder = readme.parent / assets if assets else None
     copies = {alt: folder / path.name for alt, path in images.items()} if folder else {}
     links = [

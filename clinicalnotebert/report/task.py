@@ -76,6 +76,11 @@ def run(cfg: Config) -> dict:
     # Runs that feed a column, plus pretraining runs (they name models and count parameters).
     tasks = {column.task for column in settings.columns.values()} | {"pretrain"}
     runs = [r for r in load_runs(settings.runs, dict(settings.labels)) if r.task in tasks]
+    if not any(run.task != "pretrain" for run in runs):  # a table without a score is no result
+        raise UserError(
+            f"report.runs: no finished evaluation run under {', '.join(map(str, settings.runs))} "
+            "(a run is finished when its metrics.json is complete)"
+        )
     table = results_table(runs, settings.columns, baselines)
     shares = shares_of_best(table, settings.columns)
     text = markdown(table, settings.columns, shares, baselines)

@@ -112,3 +112,19 @@ def test_classifier_widths(modality):
         {"labels": 1, "notes": inputs.notes[i], "signals": inputs.signals[i]} for i in range(2)
     ]
     assert model(collate(items)).shape == (2, 7)
+
+
+def test_the_note_lstm_runs_in_fp32_under_bf16_autocast():
+    """oneDNN has no bf16 LSTM kernel for some packed CPU batches (every stay with the same number
+    of notes): under autocast the layer keeps fp32 and gives the fp32 result."""
+    import torch
+
+    from clinicalnotebert.predict.models import NoteSequenceEncoder
+
+    torch.manual_seed(0)
+    encoder = NoteSequenceEncoder(16, 8)
+    notes, lengths = torch.randn(4, 3, 16), torch.tensor([3, 3, 3, 3])
+    expected = encoder(notes, lengths)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        got = encoder(notes, lengths)
+    assert got.dtype == torch.float32 and torch.equal(got, expected)

@@ -143,7 +143,9 @@ def test_grid_search_config(make_cfg):
 
 
 @pytest.mark.slow
-def test_optuna_sweep_runs(cli, demo_overrides, tmp_path):
+def test_optuna_sweep_runs_then_its_best_job_is_rerun(
+    cli, demo_overrides, run_in_process, tmp_path
+):
     sweep = tmp_path / "sweep"
     args = [a for a in demo_overrides if not a.startswith("predict.seeds")]
     result = cli(
@@ -163,3 +165,16 @@ def test_optuna_sweep_runs(cli, demo_overrides, tmp_path):
     assert max(job["val.score.mean"] for job in jobs) == pytest.approx(
         float(best.split("best_value:")[1].split()[0])
     )
+
+    # then the best job, rerun with this run's seeds for its test scores
+    selected = run_in_process(
+        "task=predict",
+        f"predict.select_from={sweep}",
+        "predict.seeds=[5,6]",
+        output_dir=tmp_path / "selected",
+    )
+    best_job = max(range(2), key=lambda n: jobs[n]["val.score.mean"])
+    assert selected["selection.best_job"] == str(best_job) and selected["selection.trials"] == 2
+    assert {"test.auroc.seed_5", "test.auroc.seed_6"} <= set(selected)
+    rows = (tmp_path / "selected" / "selection.csv").read_text().splitlines()
+    assert len(rows) == 3 and sum(row.endswith(",best") for row in rows) == 1

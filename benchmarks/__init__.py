@@ -1,0 +1,1 @@
+"""Side-by-side speed measurements (see the README's Benchmarks section)."""
