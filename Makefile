@@ -22,9 +22,12 @@ demo: setup
 
 # The README's demo results block is this report of the demo runs, never typed by hand:
 # the table, the sentences and the two plots (copied to docs/demo/, linked from the block).
+# Same report settings as the demo's own report stage (outputs/demo/report/.hydra/overrides.yaml):
+# the experiment's columns and the baseline row of conf/experiment/demo.yaml.
 readme-results: demo
-	$(BIN)/python -m clinicalnotebert task=report "report.runs=[outputs/demo]" \
-		report.readme=README.md report.readme_assets=docs/demo hydra.run.dir=outputs/demo_report
+	$(BIN)/python -m clinicalnotebert task=report experiment=demo "report.runs=[outputs/demo]" \
+		"report.baseline=[micro-random]" report.readme=README.md report.readme_assets=docs/demo \
+		hydra.run.dir=outputs/demo_report
 
 # CI runs `make test`: lint, then every test (slow ones included) on two pytest workers.
 test: setup lint

@@ -77,7 +77,7 @@ def timed(work):
 
 @torch.inference_mode()
 def reference_encode(texts, tokenizer, model, batch_size=128):
-    """Every text padded to 512 tokens, CLS, in input order (SPEC 5.3)."""
+    """Every text padded to 512 tokens, CLS, in input order (docs/reference.md §5.3)."""
     device = next(model.parameters()).device
     out = []
     for start in range(0, len(texts), batch_size):

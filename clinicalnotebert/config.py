@@ -85,6 +85,7 @@ class DataRagConfig:
     sample_words: int | None = None
     chunks: str | None = None
     max_chunks: int | None = None
+    lm: str | None = None
 
 
 @dataclass

@@ -21,7 +21,8 @@ from clinicalnotebert.demo import mimic3, mimic4, ner, sts
 from clinicalnotebert.errors import UserError
 from clinicalnotebert.io import atomic_dir, read_json, write_json_atomic
 
-GENERATOR_VERSION = 1
+# Bump on any change of the generated data, with the v<N> of conf/data/demo.yaml's root.
+GENERATOR_VERSION = 3
 DONE_FILE = "DONE.json"
 
 

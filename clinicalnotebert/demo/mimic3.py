@@ -15,6 +15,7 @@ from pathlib import Path
 from clinicalnotebert.demo.hourly import stay_signals, write_dictionaries
 from clinicalnotebert.demo.notes.nursing import nursing_other
 from clinicalnotebert.demo.notes.schedule import admission_notes
+from clinicalnotebert.demo.notes.shared import SharedText
 from clinicalnotebert.demo.notes.writer import Note, Writer
 from clinicalnotebert.demo.patients import Admission, Patient, draw_patient, patient_rng
 from clinicalnotebert.demo.tables import MIMIC3_COLUMNS, Table, date_only, ts
@@ -46,8 +47,9 @@ def write_patient(index: int, seed: int, tables: dict[str, Table], item_counts: 
     patient = draw_patient(index, seed)
     write_patient_rows(patient, tables)
     rng = patient_rng("notes", seed, index)
+    shared = SharedText(seed, patient_rng("shared", seed, index))
     for number, adm in enumerate(patient.admissions):
-        notes = admission_notes(patient, adm, rng, first_admission=number == 0)
+        notes = admission_notes(patient, adm, rng, first_admission=number == 0, shared=shared)
         tables["NOTEEVENTS"].add_many(note_rows(patient, adm, notes, rng))
         for stay in adm.stays:
             chart, labs = stay_signals(patient, adm, stay, seed)

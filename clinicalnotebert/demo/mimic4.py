@@ -12,6 +12,7 @@ from pathlib import Path
 
 from clinicalnotebert.demo.notes.discharge import discharge
 from clinicalnotebert.demo.notes.radiology import radiology
+from clinicalnotebert.demo.notes.shared import SharedText
 from clinicalnotebert.demo.notes.writer import Writer
 from clinicalnotebert.demo.patients import Patient, draw_patient, midnight, patient_rng
 from clinicalnotebert.demo.tables import (
@@ -37,12 +38,13 @@ def write_mimic4_notes(directory: Path, n_notes: int, seed: int) -> dict[str, in
     while discharge_notes.rows < n_notes or radiology_notes.rows < n_notes:
         patient = draw_patient(index, seed, source="mimic4")
         rng = patient_rng("mimic4-notes", seed, index)
+        shared = SharedText(seed, patient_rng("mimic4-shared", seed, index))
         index += 1
         if patient.kind == "newborn":
             continue
         write_mimic4_patient(patient, patients, rng)
         for number, adm in enumerate(patient.admissions):
-            w = Writer(patient, adm, rng, style="iv")
+            w = Writer(patient, adm, rng, style="iv", shared=shared)
             hadm_id = FIRST_HADM_ID + 4 * patient.index + number
             if discharge_notes.rows < n_notes:
                 discharge_notes.add(mimic4_discharge_row(w, hadm_id, number + 1))

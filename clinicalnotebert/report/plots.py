@@ -11,6 +11,7 @@ from clinicalnotebert.report.table import display
 
 BARS_FILE = "scores_by_column.png"
 SCATTER_FILE = "score_vs_params.png"
+MARKERS = "osD^vP*X"  # one per model, with its colour
 
 
 def _pyplot():
@@ -55,42 +56,42 @@ def bars_figure(table: dict[str, dict], columns, baselines=()):
 
 
 def scatter_figure(table: dict[str, dict], columns, baselines=()):
-    """Score against encoder parameters (millions, log x axis): one series per column, each
-    point labelled by its model, error bars from the spread."""
+    """Score against encoder parameters (millions, log x axis), one panel per column: a model is
+    one colour and marker in every panel (a legend, not labels that pile up where models share a
+    size), with error bars from the spread."""
     rows = {label: row for label, row in table.items() if row.get("parameters")}
-    series = {
-        name: [(label, row) for label, row in rows.items() if row.get(name) is not None]
-        for name in columns
-    }
-    series = {name: points for name, points in series.items() if points}
-    if not series:
+    names = [n for n in columns if any(row.get(n) is not None for row in rows.values())]
+    if not names:
         return None
     plt = _pyplot()
     from matplotlib.ticker import NullFormatter
 
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for name, points in series.items():
-        xs = [row["parameters"] / 1e6 for _, row in points]
-        ys = [row[name] for _, row in points]
-        yerr = [_spread(row, name) for _, row in points]
-        ax.errorbar(xs, ys, yerr=yerr, fmt="o", capsize=3, label=name)
-        for x, y, (label, _) in zip(xs, ys, points, strict=True):
-            ax.annotate(
-                display(label, baselines),
-                (x, y),
-                xytext=(5, 3),
-                textcoords="offset points",
-                fontsize=7,
-                alpha=0.8,
-            )
-    ax.set_xscale("log")
-    # ticks at the models' sizes (the paper's 110M, 67M, 14.5M), not at powers of ten
     sizes = sorted({row["parameters"] / 1e6 for row in rows.values()})
-    ax.set_xticks(sizes, [f"{size:.3g}" for size in sizes])
-    ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.set_xlabel("encoder parameters (millions, log scale)")
-    ax.set_ylabel("score")
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    fig, axes = plt.subplots(
+        1, len(names), figsize=(2.6 * len(names) + 2, 3.2), sharex=True, squeeze=False
+    )
+    for ax, name in zip(axes[0], names, strict=True):
+        for i, (label, row) in enumerate(rows.items()):
+            if row.get(name) is None:
+                continue
+            ax.errorbar(
+                [row["parameters"] / 1e6], [row[name]], yerr=[_spread(row, name)], capsize=3,
+                fmt=MARKERS[i % len(MARKERS)], color=f"C{i}", label=display(label, baselines),
+            )  # fmt: skip
+        ax.set_title(name)
+        ax.set_xscale("log")
+        # ticks at the models' sizes (the paper's 110M, 67M, 14.5M), not at powers of ten
+        ax.set_xticks(sizes, [f"{size:.3g}" for size in sizes])
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.margins(x=0.3)
+    axes[0][0].set_ylabel("score")
+    fig.supxlabel("encoder parameters (millions, log scale)", fontsize=9)
+    handles = {}  # label -> handle, each model once, in the table's order
+    for ax in axes[0]:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.setdefault(label, handle)
+    fig.legend(handles.values(), handles.keys(), fontsize=7, loc="upper left",
+               bbox_to_anchor=(1.0, 0.95))  # fmt: skip
     fig.tight_layout()
     return fig
 
@@ -101,7 +102,7 @@ def save(fig, target: Path) -> Path | None:
         target.unlink(missing_ok=True)
         return None
     plt = _pyplot()
-    fig.savefig(target, dpi=120)
+    fig.savefig(target, dpi=120, bbox_inches="tight")  # keeps a legend placed outside the axes
     plt.close(fig)
     return target
 

@@ -82,4 +82,6 @@ def print_summary(
             table.add_row(key, value)
         console.print(table)
     listed = ", ".join(artifacts(run_dir)) if run_dir.is_dir() else ""
-    console.print(f"run dir: {run_dir}" + (f"  ({listed})" if listed else ""))
+    # one unwrapped plain line: a path is copied from it, and may hold rich markup's brackets
+    line = f"run dir: {run_dir}" + (f"  ({listed})" if listed else "")
+    console.print(line, soft_wrap=True, markup=False, highlight=False)

@@ -220,13 +220,9 @@ def test_demo_killed_mid_stage_resumes_and_tells_the_papers_story(tmp_path):
     assert len(rows) >= 3 and set(rows) >= {"micro-mlm_ntp", "micro-mlm", "nano-mlm_ntp"}
     assert any(name.endswith("random") for name in rows)
     for name in ("micro-mlm_ntp", "micro-mlm", "nano-mlm_ntp"):
-        rag = metrics[f"{name}/rag"]
-        assert rag["reduction.topk"] > 0 and rag["patients.overlap"] == 0, (name, rag)
-    simcse, raw = (
-        metrics["micro-mlm_ntp/sts"]["pearson"],
-        metrics["micro-mlm_ntp/sts_raw"]["pearson"],
-    )
-    assert simcse > raw
+        assert metrics[f"{name}/rag.reduction.topk"] > 0, name
+        assert metrics[f"{name}/rag.patients.overlap"] == 0, name
+    assert metrics["micro-mlm_ntp/sts.pearson"] > metrics["micro-mlm_ntp/sts_raw.pearson"]
     assert float(rows["nano-mlm_ntp"]["parameters"]) < float(rows["micro-mlm_ntp"]["parameters"])
     # learnable demo outcomes: mortality from first-day notes and from notes + signals
     assert metrics["micro-mlm_ntp/cp.test.auroc.mean"] > 0.6

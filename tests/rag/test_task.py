@@ -24,7 +24,8 @@ FAST_DEMO = [
     "rag.chunks=sentence",
     "rag.max_chunks=400",
     "rag.demo_lm.vocab_size=512",
-    "rag.demo_lm.n_embd=32",
+    "rag.demo_lm.n_embd=64",
+    "rag.demo_lm.n_head=2",
     "rag.demo_lm.block_size=64",
     "rag.demo_lm.batch_size=4",
     "rag.demo_lm.steps=20",
@@ -107,7 +108,7 @@ def test_lm_tokenizer_mismatch_and_unset_lm_are_user_errors(tiny_lm, tmp_path, r
     with pytest.raises(UserError, match="rag.lm: tokenizer has"):
         load_lm(str(mismatched), "cpu", torch.float32)
     with pytest.raises(UserError, match="rag.lm is not set"):
-        run_in_process("task=rag")
+        run_in_process("task=rag", "rag.lm=null")
 
 
 @pytest.mark.parametrize(

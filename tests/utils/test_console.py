@@ -46,7 +46,7 @@ def test_the_closing_table_names_the_scores_and_the_artifacts(tmp_path):
     (tmp_path / ".hydra").mkdir()
     out = io.StringIO()
     print_summary("sts", {"pearson": 81.234, "pairs": 200}, tmp_path, ["pearson", "pairs"],
-                  Console(file=out, width=100))  # fmt: skip
+                  Console(file=out, width=40))  # fmt: skip
     text = out.getvalue()
     assert "sts: results" in text and "81.23" in text and "200" in text
     assert f"run dir: {tmp_path}  (metrics.json, model/)" in text  # no logs, no .hydra

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from clinicalnotebert.demo.frames import med_change_sentence
+from clinicalnotebert.demo.notes.shared import followup_block, instruction_sheet
 from clinicalnotebert.demo.notes.writer import Writer, clock, home_med_list
 from clinicalnotebert.demo.templates import pick
 from clinicalnotebert.demo.vocabulary import WORDS
@@ -86,18 +87,23 @@ def outcome_sections(w: Writer) -> list[tuple[str, str]]:
     if w.adm.died:
         return [*EXPIRED_SECTIONS[:2], ("Discharge Diagnosis", diagnosis), *EXPIRED_SECTIONS[2:]]
     changes = [med_change_sentence(rng) for _ in range(rng.randint(1, 3))]
-    instructions = w.says(WORDS.discharge_instructions, rng.randint(3, 5)) + changes
+    instructions = " ".join(w.says(WORDS.discharge_instructions, rng.randint(3, 5)) + changes)
+    blank = "\n \n" if w.style == "iv" else "\n\n"
+    sheet = instruction_sheet(w)
+    if sheet:  # a paragraph of its own
+        instructions += blank + sheet
     doctor = w.deid.name()
+    followup = f"Please follow up with your primary care physician Dr. {doctor} in 1-2 weeks."
+    block = followup_block(w)
+    if block:
+        followup += blank + block
     return [
         ("Discharge Medications", discharge_meds(w)),
         ("Discharge Disposition", pick(WORDS.dispositions_alive, rng)),
         ("Discharge Diagnosis", diagnosis),
         ("Discharge Condition", pick(WORDS.discharge_conditions, rng)),
-        ("Discharge Instructions", " ".join(instructions)),
-        (
-            "Followup Instructions",
-            f"Please follow up with your primary care physician Dr. {doctor} in 1-2 weeks.",
-        ),
+        ("Discharge Instructions", instructions),
+        ("Followup Instructions", followup),
     ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from clinicalnotebert.demo.notes.shared import protocol_paragraph
 from clinicalnotebert.demo.notes.writer import Note, Writer
 from clinicalnotebert.demo.patients import Stay
 from clinicalnotebert.demo.templates import pick
@@ -35,6 +36,9 @@ def nursing_other(w: Writer, day: int) -> str:
         lines.append(f"{system}: {' '.join(said)}")
     extra = w.says(WORDS.nursing_extra, w.rng.choice(EXTRA_SENTENCES))
     plan = [*w.cues(day, 2), *extra, w.say_one(WORDS.plan_sentences)]
+    protocol = protocol_paragraph(w)
+    if protocol:
+        lines.append(f"Protocol: {protocol}")
     lines.append("A/P: " + " ".join(plan))
     return "\n".join(lines)
 
@@ -65,4 +69,7 @@ def care_plan(w: Writer, day: int) -> str:
             "Plan:",
             w.say_one(WORDS.plan_sentences),
         ]
+    protocol = protocol_paragraph(w)
+    if protocol:
+        blocks += ["Protocol:", protocol]
     return "\n".join(blocks)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from clinicalnotebert.demo.notes.shared import attestation, procedure_paragraphs
 from clinicalnotebert.demo.notes.writer import Writer, clock, home_med_list
 from clinicalnotebert.demo.templates import pick
 from clinicalnotebert.demo.vocabulary import WORDS
@@ -30,6 +31,11 @@ def physician(w: Writer, day: int) -> str:
     ]
     lines += problem_paragraphs(w, day)
     lines += ["ICU Care", *w.say_each(WORDS.icu_prophylaxis)]
+    for paragraph in procedure_paragraphs(w, copied_forward=day > 0):
+        lines += ["Procedure Note:", paragraph]
+    signed = attestation(w)
+    if signed:
+        lines += ["", signed]  # a paragraph of its own
     return "\n".join(lines)
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from clinicalnotebert.demo.frames import finding_sentence
+from clinicalnotebert.demo.notes.shared import chest_macro, ct_dose
 from clinicalnotebert.demo.notes.writer import Writer, clock
 from clinicalnotebert.demo.templates import pick, sample
 from clinicalnotebert.demo.vocabulary import WORDS
@@ -29,6 +30,8 @@ class Reading:
     impression: str  # the main impression, which a wet read repeats
     numbered: str  # the numbered impression list
     cross_sectional: bool  # CT or ultrasound
+    follow_up: str | None = None  # a chest film's comparison paragraph from the shared macro
+    dose: str | None = None  # a CT's dose and technique paragraph
 
 
 def radiology(w: Writer, moment: datetime, study: str, later: tuple[str, ...] = ()) -> str:
@@ -66,6 +69,8 @@ def read_study(w: Writer, moment: datetime, study: str, later: tuple[str, ...]) 
         impression=impression,
         numbered="\n".join(f"{i}. {line}" for i, line in enumerate(impressions, 1)),
         cross_sectional=cross_sectional,
+        follow_up=chest_macro(w, study),
+        dose=ct_dose(w, study),
     )
 
 
@@ -76,8 +81,10 @@ def mimic4_report(w: Writer, reading: Reading) -> str:
             f"EXAMINATION:  {reading.study}",
             f"INDICATION:  {w.say('{who}')} with {pick(names, w.rng)} // {reading.reason}",
             f"TECHNIQUE:  {reading.technique}",
+            *([reading.dose] if reading.dose else []),
             f"COMPARISON:  {reading.comparison}",
             f"FINDINGS: \n\n{reading.findings}",
+            *([reading.follow_up] if reading.follow_up else []),
             f"IMPRESSION: \n\n{reading.numbered}",
         ]
     )
@@ -112,8 +119,10 @@ def mimic3_report(w: Writer, moment: datetime, reading: Reading) -> str:
         *history,
         f" INDICATION: {pick(adm.dx.complaints, rng)}, {reason}.",
         f" TECHNIQUE: {reading.technique}",
+        *([f" {reading.dose}"] if reading.dose else []),
         f" COMPARISON: {reading.comparison}",
         f" FINDINGS: {reading.findings}",
+        *([f" {reading.follow_up}"] if reading.follow_up else []),
         f" IMPRESSION:\n {reading.numbered}",
     ]
     return "\n".join(header) + "\n\n" + "\n\n".join(body)

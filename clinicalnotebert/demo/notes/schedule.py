@@ -16,6 +16,7 @@ from clinicalnotebert.demo.notes.nursing import nursing_note
 from clinicalnotebert.demo.notes.physician import physician
 from clinicalnotebert.demo.notes.radiology import CHEST_FILM, radiology
 from clinicalnotebert.demo.notes.reports import ecg, echo
+from clinicalnotebert.demo.notes.shared import SharedText
 from clinicalnotebert.demo.notes.writer import Note, Writer
 from clinicalnotebert.demo.patients import Admission, Patient, Stay, midnight
 from clinicalnotebert.demo.templates import pick
@@ -33,10 +34,15 @@ ECHO_RATE = 0.3
 
 
 def admission_notes(
-    patient: Patient, adm: Admission, rng: random.Random, first_admission: bool
+    patient: Patient,
+    adm: Admission,
+    rng: random.Random,
+    first_admission: bool,
+    shared: SharedText | None = None,
 ) -> list[Note]:
-    """Notes of one admission: a dense first ICU day, a few later notes, a discharge summary."""
-    w = Writer(patient, adm, rng)
+    """Notes of one admission: a dense first ICU day, a few later notes, a discharge summary;
+    ``shared``: the paragraphs the patient's notes quote from the cross-patient pool."""
+    w = Writer(patient, adm, rng, shared=shared)
     stay = adm.stays[0]
     if first_admission:
         notes = early_notes(w, stay)

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from clinicalnotebert.demo.hourly import signal_means
+from clinicalnotebert.demo.notes.shared import SharedText
 from clinicalnotebert.demo.patients import Admission, Patient
 from clinicalnotebert.demo.templates import pick, render, sample
 from clinicalnotebert.demo.vocabulary import WORDS
@@ -83,8 +84,16 @@ class Deid:
 class Writer:
     """Renders text for one admission: slots bound to the patient, one random stream."""
 
-    def __init__(self, patient: Patient, adm: Admission, rng: random.Random, style: str = "iii"):
+    def __init__(
+        self,
+        patient: Patient,
+        adm: Admission,
+        rng: random.Random,
+        style: str = "iii",
+        shared: SharedText | None = None,
+    ):
         self.patient, self.adm, self.rng = patient, adm, rng
+        self.shared = shared  # the cross-patient paragraphs it may quote (notes/shared.py)
         self.deid = Deid(style, rng)
         self.style = style
         self.slots = ChainMap(patient_slots(self), SHARED_SLOTS)
