@@ -23,7 +23,8 @@ demo: setup
 # The README's demo results block is this report of the demo runs, never typed by hand:
 # the table, the sentences and the two plots (copied to docs/demo/, linked from the block).
 # Same report settings as the demo's own report stage (outputs/demo/report/.hydra/overrides.yaml):
-# the experiment's columns and the baseline row of conf/experiment/demo.yaml.
+# the experiment's columns, and the row marked `baseline: true` in conf/experiment/demo.yaml's
+# evaluate.models (keep the name here in step with it).
 readme-results: demo
 	$(BIN)/python -m clinicalnotebert task=report experiment=demo "report.runs=[outputs/demo]" \
 		"report.baseline=[micro-random]" report.readme=README.md report.readme_assets=docs/demo \

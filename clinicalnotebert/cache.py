@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from clinicalnotebert.io import atomic_dir, write_json_atomic
+from clinicalnotebert.io import atomic_dir, exclusive, write_json_atomic
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -70,14 +70,15 @@ def load_or_build(
     into a temporary sibling that replaces ``directory`` only when it is whole. With the cache
     off (``enabled=False``) the artifact is built in a temporary dir that is removed afterwards,
     so ``load`` must read it into memory."""
-    if enabled and is_complete(directory):
-        log.info("reusing the cached %s", directory)
-        return load(directory), True
     if not enabled:
         with tempfile.TemporaryDirectory(prefix="clinicalnotebert-") as tmp:
             build(Path(tmp))
             return load(Path(tmp)), False
-    with atomic_dir(directory) as tmp:
-        build(tmp)
-        write_json_atomic(tmp / KEY_FILE, parts)
+    with exclusive(directory):  # a second process waits for the first one's entry, not builds it
+        if is_complete(directory):
+            log.info("reusing the cached %s", directory)
+            return load(directory), True
+        with atomic_dir(directory) as tmp:
+            build(tmp)
+            write_json_atomic(tmp / KEY_FILE, parts)
     return load(directory), False

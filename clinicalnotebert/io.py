@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import re
@@ -45,6 +46,20 @@ def remove_debris(target: Path) -> int:
 def temp_sibling(target: Path, prefix: str = ".tmp-") -> Path:
     """Where this process writes ``target`` before renaming it into place."""
     return target.parent / f"{prefix}{target.name}-{os.getpid()}"
+
+
+@contextlib.contextmanager
+def exclusive(target: str | os.PathLike) -> Iterator[None]:
+    """Hold an exclusive lock for ``target`` (``<parent>/.<name>.lock``) between processes that
+    share it: multirun jobs, pipeline lanes and DDP ranks building one cache entry or dataset."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.parent / f".{target.name}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @contextlib.contextmanager

@@ -6,6 +6,8 @@ segment / note bands), ``tokenizer`` (the tokenizer prepare measures with), ``pr
 workers, writer, shards), ``store`` (reading a corpus back), ``task`` (``run``).
 """
 
-from clinicalnotebert.corpus.task import run
+from clinicalnotebert.runner import stage_entry
+
+run = stage_entry(__name__)  # imports .task when called
 
 __all__ = ["run"]

@@ -11,15 +11,12 @@ byte-identical files, and patient *i* is the same whatever ``n_patients`` is.
 
 from __future__ import annotations
 
-import fcntl
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from clinicalnotebert.demo import mimic3, mimic4, ner, sts
 from clinicalnotebert.errors import UserError
-from clinicalnotebert.io import atomic_dir, read_json, write_json_atomic
+from clinicalnotebert.io import atomic_dir, exclusive, read_json, write_json_atomic
 
 # Bump on any change of the generated data, with the v<N> of conf/data/demo.yaml's root.
 GENERATOR_VERSION = 3
@@ -59,7 +56,7 @@ def ensure_demo(data_cfg) -> Path:
         "seed": cfg_int(data_cfg, "generator_seed"),
     }
     root = Path(str(cfg_value(data_cfg, "root"))).expanduser()
-    with generation_lock(root):
+    with exclusive(root):  # multirun jobs and DDP ranks may share one cache
         if not is_complete_demo(root, args):
             generate_demo(root, **args)
     return root
@@ -108,18 +105,6 @@ def is_complete_demo(root: Path, args: dict) -> bool:
             "delete it or point data.root elsewhere"
         )
     return True
-
-
-@contextmanager
-def generation_lock(root: Path) -> Iterator[None]:
-    """Serialise generation between processes (multirun jobs, DDP ranks) sharing one cache."""
-    root.parent.mkdir(parents=True, exist_ok=True)
-    with open(root.parent / f".{root.name}.lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def readme_text(args: dict, counts: dict[str, int]) -> str:

@@ -8,6 +8,8 @@ features and predictions; ``task`` runs one configuration, the reference grid, o
 over a finished sweep (``clinicalnotebert.sweeps``).
 """
 
-from clinicalnotebert.finetune.task import run
+from clinicalnotebert.runner import stage_entry
+
+run = stage_entry(__name__)  # imports .task when called
 
 __all__ = ["run"]

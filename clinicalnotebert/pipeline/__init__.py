@@ -1,5 +1,7 @@
 """task=pipeline: the stages of ``conf/pipeline`` as one resumable chain of commands."""
 
-from clinicalnotebert.pipeline.task import run
+from clinicalnotebert.runner import stage_entry
+
+run = stage_entry(__name__)  # imports .task when called
 
 __all__ = ["run"]

@@ -5,6 +5,8 @@
 and the LightningModule), ``metrics`` (scores over seeds), ``task`` (``run``).
 """
 
-from clinicalnotebert.predict.task import run
+from clinicalnotebert.runner import stage_entry
+
+run = stage_entry(__name__)  # imports .task when called
 
 __all__ = ["run"]

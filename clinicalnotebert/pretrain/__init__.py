@@ -4,6 +4,8 @@
 LightningModule and optimizer), ``card`` (export and model card), ``task`` (``run``).
 """
 
-from clinicalnotebert.pretrain.task import run
+from clinicalnotebert.runner import stage_entry
+
+run = stage_entry(__name__)  # imports .task when called
 
 __all__ = ["run"]

@@ -5,6 +5,8 @@ Data flows one way: notes split by patient (``notes``, ``split``) -> datastore c
 without retrieved chunks (``perplexity``), with the LM from ``lm``; ``task`` holds ``run``.
 """
 
-from clinicalnotebert.rag.task import run
+from clinicalnotebert.runner import stage_entry
+
+run = stage_entry(__name__)  # imports .task when called
 
 __all__ = ["run"]

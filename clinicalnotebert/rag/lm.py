@@ -2,8 +2,10 @@
 
 ``rag.lm=<local dir or hub id>`` loads any ``AutoModelForCausalLM``. ``rag.lm=demo`` builds a
 tiny GPT-2 (byte-level BPE tokenizer + 2 layers) trained for a few hundred steps on the
-datastore chunks, which hold no test patient's notes. It exists so that the demo runs offline
-end to end; it is not a model to report numbers with.
+datastore chunks, which hold no test patient's notes. It starts with a wired induction (copy)
+circuit (``wire_copy_circuit``), and its training rows put chunks after their nearest neighbours
+and repeat pieces of text (``TrainingRows``), so that it can use what retrieval finds. It exists
+so that the demo runs offline end to end; it is not a model to report numbers with.
 """
 
 from __future__ import annotations
@@ -108,9 +110,9 @@ def train_byte_bpe(texts, vocab_size: int):
     )
 
 
-def tiny_gpt2(tokenizer, cfg):
-    """A small random GPT-2 (``n_positions``, ``n_embd``, ``n_layer``, ``n_head``) without
-    dropout: the shape of the reference's LMs, for tests and benchmarks."""
+def tiny_gpt2(tokenizer, cfg: DemoLmConfig):
+    """A small random GPT-2 (``cfg``'s ``n_positions``, ``n_embd``, ``n_layer``, ``n_head``)
+    without dropout: the demo LM before its training, and the tests' and benchmarks' LM."""
     from transformers import GPT2Config, GPT2LMHeadModel
 
     config = GPT2Config(
@@ -136,9 +138,10 @@ MATCH_GAIN = 4.0  # sharpness of the induction head's token match
 COPY_GAIN = 1.0  # how strongly the induction head writes the token it copies
 
 
-def position_code(positions: int) -> torch.Tensor:
-    """Sinusoids at geometric frequencies (positions x 2 * POSITION_FREQUENCIES): their sum of
-    cosines peaks sharply at a distance of 0 and stays well below it up to 1,200 positions."""
+def position_code(positions: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The position code table (positions x 2 * POSITION_FREQUENCIES: sin/cos pairs at
+    geometric frequencies) and its frequencies. The sum of cosines of two positions' codes peaks
+    sharply at a distance of 0 and stays well below it up to 1,200 positions."""
     frequencies = math.pi * 0.97 * 0.48 ** torch.arange(POSITION_FREQUENCIES, dtype=torch.float64)
     angles = torch.arange(positions, dtype=torch.float64)[:, None] * frequencies[None, :]
     table = torch.zeros(positions, 2 * POSITION_FREQUENCIES, dtype=torch.float64)
@@ -168,7 +171,7 @@ def circuit_layout(config) -> CircuitLayout:
     code = slice(tokens, tokens + 2 * POSITION_FREQUENCIES)
     room = width - tokens - 2 * POSITION_FREQUENCIES
     bigram = heads >= 3 and room >= 16 and head >= room
-    slot_width = room // 2 if bigram else room
+    slot_width = min(room // 2 if bigram else room, head)  # a head writes at most its own dims
     if config.n_layer < 2 or heads < 2 or slot_width < 8 or head < 2 * POSITION_FREQUENCIES:
         raise UserError(
             "rag.demo_lm: the copy circuit needs n_layer >= 2, n_head >= 2 and room for its "
@@ -308,7 +311,9 @@ class TrainingRows:
     the same place on, as evaluation prepends a retrieved chunk to the text it may continue:
     where the two are near copies (shared paragraphs, templates), the second half can be
     copied from the first, which is what teaches a small LM to read its context (an induction
-    head). A *plain* row is a slice of all chunks joined in a random order.
+    head). A *repeated* row holds a piece of text twice (as notes copy text forward). A *plain*
+    row is a slice of all chunks joined in a random order. Shares: ``PAIRED_SHARE``,
+    ``REPEAT_SHARE``, the rest plain.
     """
 
     def __init__(self, encoded: list[list[int]], nearest: np.ndarray, block: int, seed: int):

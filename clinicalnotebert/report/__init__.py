@@ -4,6 +4,8 @@
 ``plots``, ``readme`` (the README's results block), ``task`` (``run``).
 """
 
-from clinicalnotebert.report.task import run
+from clinicalnotebert.runner import stage_entry
+
+run = stage_entry(__name__)  # imports .task when called
 
 __all__ = ["run"]

@@ -4,6 +4,8 @@
 SimCSE scores its encoders with), ``task`` (``run``).
 """
 
-from clinicalnotebert.sts.task import run
+from clinicalnotebert.runner import stage_entry
+
+run = stage_entry(__name__)  # imports .task when called
 
 __all__ = ["run"]

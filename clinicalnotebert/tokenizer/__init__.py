@@ -3,6 +3,8 @@
 The WordPiece trainer and loader every stage uses live in ``clinicalnotebert.models.tokenizer``.
 """
 
-from clinicalnotebert.tokenizer.task import run
+from clinicalnotebert.runner import stage_entry
+
+run = stage_entry(__name__)  # imports .task when called
 
 __all__ = ["run"]

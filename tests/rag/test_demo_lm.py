@@ -37,7 +37,7 @@ def halves_loss(model, first: torch.Tensor, second: torch.Tensor) -> tuple[float
     return losses[:, : first.shape[1] - 1].mean().item(), losses[:, first.shape[1] :].mean().item()
 
 
-@pytest.mark.parametrize(("width", "heads"), [(64, 2), (96, 3)])
+@pytest.mark.parametrize(("width", "heads"), [(64, 2), (96, 3), (128, 4)])
 def test_the_wired_lm_copies_a_repeated_sequence_before_any_training(width, heads):
     model, _ = wired(width, heads)
     model.eval()

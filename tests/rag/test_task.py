@@ -13,7 +13,7 @@ from clinicalnotebert.io import read_json
 from clinicalnotebert.rag.lm import load_lm
 from clinicalnotebert.rag.split import Split
 from clinicalnotebert.rag.task import check_split
-from tests.helpers import assert_user_error
+from tests.helpers import assert_user_error, compose
 
 # A small, fast demo: few test words, a sampled datastore and a briefly trained demo LM.
 FAST_DEMO = [
@@ -109,6 +109,19 @@ def test_lm_tokenizer_mismatch_and_unset_lm_are_user_errors(tiny_lm, tmp_path, r
         load_lm(str(mismatched), "cpu", torch.float32)
     with pytest.raises(UserError, match="rag.lm is not set"):
         run_in_process("task=rag", "rag.lm=null")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "lm"),
+    [
+        (["data=demo"], "demo"),  # the demo data bring the offline demo LM
+        (["data=demo", "rag.lm=gpt2"], "gpt2"),  # a named LM wins
+        (["data=mimic"], None),  # real notes: the LM must be named
+        (["data=csv", "data.path=notes.csv"], None),
+    ],
+)
+def test_the_demo_data_default_to_the_demo_lm(overrides, lm, tmp_path):
+    assert compose(["task=rag", *overrides], tmp_path).rag.lm == lm
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,10 @@ a patient it has never seen, and what a small LM cannot know by heart.
 
 The pool is drawn once per seed from its own stream (never a patient's): ``ENTRIES[kind]``
 filled paragraphs per topic. A patient's notes choose entries with the patient's own ``shared``
-stream, so the rest of a note's text is the same with or without them. An admission quotes one
-entry per (kind, topic) in every note that quotes that topic (notes are copied forward).
+stream, so the rest of a note's text is the same with or without them. Procedure, protocol,
+instruction and follow-up paragraphs are quoted once per admission and repeated in each of its
+notes that quote the topic (notes are copied forward, ``paragraph``); chest-film macros, CT dose
+paragraphs and attestations draw a version each time (``quote``).
 """
 
 from __future__ import annotations
