@@ -73,4 +73,8 @@ def run_lanes(lanes: list[list], workers: int, run_step: Callable[[object], dict
             except UserError:
                 pool.terminate()
                 raise
+        # let the workers exit on their own: a terminated worker skips its finalizers, and the
+        # semaphores it made (progress-bar locks) are then reported leaked at shutdown
+        pool.close()
+        pool.join()
     return metrics
