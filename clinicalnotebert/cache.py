@@ -74,10 +74,16 @@ def load_or_build(
         with tempfile.TemporaryDirectory(prefix="clinicalnotebert-") as tmp:
             build(Path(tmp))
             return load(Path(tmp)), False
+
+    def reuse() -> tuple[T, bool]:
+        log.info("reusing the cached %s", directory)
+        return load(directory), True
+
+    if is_complete(directory):  # reading takes no lock: a shared cache may be read-only
+        return reuse()
     with exclusive(directory):  # a second process waits for the first one's entry, not builds it
         if is_complete(directory):
-            log.info("reusing the cached %s", directory)
-            return load(directory), True
+            return reuse()
         with atomic_dir(directory) as tmp:
             build(tmp)
             write_json_atomic(tmp / KEY_FILE, parts)
