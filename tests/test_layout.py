@@ -8,19 +8,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from omegaconf import OmegaConf
 
-PACKAGE = Path(__file__).resolve().parents[1] / "clinicalnotebert"
-STAGES = (
-    "corpus",
-    "tokenizer",
-    "pretrain",
-    "simcse",
-    "sts",
-    "rag",
-    "predict",
-    "finetune",
-    "report",
-    "pipeline",
+REPO = Path(__file__).resolve().parents[1]
+PACKAGE = REPO / "clinicalnotebert"
+# the stage packages, as the task configs name them (a new stage is covered without editing this)
+STAGES = tuple(
+    sorted(OmegaConf.load(path).package for path in (REPO / "conf" / "task").glob("*.yaml"))
 )
 
 
