@@ -24,6 +24,7 @@ from omegaconf.errors import (
     OmegaConfBaseException,
 )
 
+from clinicalnotebert.composer import Composer
 from clinicalnotebert.config import CONF_DIR, typed
 from clinicalnotebert.errors import UserError
 from clinicalnotebert.runner import execute
@@ -143,10 +144,11 @@ def check_command_line(overrides: list[str], multirun: bool) -> None:
     Hydra reports composition errors as a multi-line message with exit status 1; the contract
     is one line and status 2, in a single run and in each job of a sweep alike.
     """
-    from hydra import compose, initialize_config_dir
+    from hydra import initialize_config_dir
     from hydra.errors import HydraException, MissingConfigException
 
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        composer = Composer()
         try:
             jobs = sweep_jobs(overrides) if multirun else [overrides]
         except (HydraException, OmegaConfBaseException, ValueError) as exc:
@@ -156,7 +158,7 @@ def check_command_line(overrides: list[str], multirun: bool) -> None:
             prefix = f"job {number} ({shown}): " if multirun else ""
             try:
                 # paths.output_dir is Hydra's run dir, unknown before Hydra runs
-                typed(compose("config", overrides=[*job, "paths.output_dir=."]))
+                typed(composer.compose([*job, "paths.output_dir=."]))
             except MissingConfigException as exc:
                 group, _, value = (exc.missing_cfg_file or "config").rpartition("/")
                 hint = f" (choose from: {', '.join(sorted(exc.options))})" if exc.options else ""

@@ -15,6 +15,8 @@ from tests.helpers import (
     run_main,
     run_task,
     save_random_bert,
+    shared_dir,
+    shared_run,
     typed_config,
 )
 
@@ -27,14 +29,17 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
-def shared_dir(tmp_path_factory, name: str) -> Path:
-    """A temp dir all pytest-xdist workers of this run share (one per run without xdist)."""
-    root = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        root = root.parent
-    path = root / name
-    path.mkdir(exist_ok=True)
-    return path
+def pytest_collection_modifyitems(config, items):
+    """Longest first, so that the two workers finish together: the demo's own run (``longest``)
+    and another slow test (one per worker), a quick test, the other slow tests, then the rest in
+    their order. pytest-xdist's loadgroup gives each worker one test more than it is running, so
+    the quick test is the one that waits behind the demo run, not a slow one."""
+    slow = sorted(
+        (item for item in items if item.get_closest_marker("slow")),
+        key=lambda item: item.get_closest_marker("longest") is None,
+    )
+    rest = [item for item in items if not item.get_closest_marker("slow")]
+    items[:] = [*slow[:2], *rest[:1], *slow[2:], *rest[1:]]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -105,16 +110,8 @@ def minilm_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def demo_prepare_run(tmp_path_factory) -> tuple[dict, Path]:
-    """One `task=prepare data=demo` run per test run, shared by the workers: (metrics, run dir)."""
-    import json
-
-    from filelock import FileLock
-
-    run_dir = shared_dir(tmp_path_factory, "demo-prepare")
-    with FileLock(str(run_dir) + ".lock"):
-        if (run_dir / "metrics.json").is_file():
-            return json.loads((run_dir / "metrics.json").read_text()), run_dir
-        return run_task(list(DEMO_PREPARE), run_dir), run_dir
+    """One `task=prepare data=demo` run per test run: (metrics, run dir)."""
+    return shared_run(tmp_path_factory, "demo-prepare", list(DEMO_PREPARE))
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import subprocess
 import sys
@@ -14,13 +15,13 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 
 def compose(overrides: list[str], output_dir: Path):
     """The config a command line would give, with the run dir set explicitly."""
-    from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
 
+    from clinicalnotebert.composer import Composer
     from clinicalnotebert.config import CONF_DIR
 
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return hydra_compose("config", overrides=[*overrides, f"paths.output_dir={output_dir}"])
+        return Composer().compose([*overrides, f"paths.output_dir={output_dir}"])
 
 
 def typed_config(cfg):
@@ -35,6 +36,28 @@ def run_task(overrides: list[str], output_dir: Path) -> dict:
     from clinicalnotebert.__main__ import execute
 
     return execute(compose(overrides, output_dir))
+
+
+def shared_dir(tmp_path_factory, name: str) -> Path:
+    """A temp dir all pytest-xdist workers of this run share (one per run without xdist)."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    path = root / name
+    path.mkdir(exist_ok=True)
+    return path
+
+
+def shared_run(tmp_path_factory, name: str, overrides: list[str]) -> tuple[dict, Path]:
+    """A task run once per test run, shared by the workers (the first one runs it, under a lock,
+    and the others read it): (metrics, run dir)."""
+    from filelock import FileLock
+
+    run_dir = shared_dir(tmp_path_factory, name)
+    with FileLock(str(run_dir) + ".lock"):
+        if (run_dir / "metrics.json").is_file():
+            return json.loads((run_dir / "metrics.json").read_text()), run_dir
+        return run_task(overrides, run_dir), run_dir
 
 
 def run_cli(args: list[str], run_dir: Path, timeout: int = 600) -> subprocess.CompletedProcess:

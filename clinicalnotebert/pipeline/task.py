@@ -1,22 +1,25 @@
 """task=pipeline: the stages of conf/pipeline (prepare ... report) as one resumable chain.
 
 Each stage gets its own run dir ``<run>/<stage>/`` and exactly the arguments a user could type
-(``stage.json`` records them). A stage whose ``metrics.json`` was made by the same arguments is
-skipped, so a rerun of a killed pipeline resumes where it stopped; a failed stage stops the chain
-with one error naming it and keeps what finished. Stages run in this process unless their trainer
-starts processes of its own (``pipeline.isolation``, see ``launch``).
+(``stage.json`` records them, with a digest of the config they compose to). A stage whose
+``metrics.json`` was made by the same arguments and config is skipped, so a rerun of a killed
+pipeline resumes where it stopped; a failed stage stops the chain with one error naming it and
+keeps what finished. Stages run in this process unless their trainer starts processes of its own
+(``pipeline.isolation``, see ``launch``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
+from clinicalnotebert.composer import Composer
 from clinicalnotebert.config import CONF_DIR, Config
 from clinicalnotebert.errors import UserError
 from clinicalnotebert.io import read_json, write_json_atomic
@@ -42,29 +45,35 @@ def user_overrides(cfg: Config) -> list[str]:
     return [o for o in HydraConfig.get().overrides.task if not o.lstrip("+~").startswith(dropped)]
 
 
-def is_done(stage_dir: Path, args: list[str]) -> bool:
-    stage_file = stage_dir / STAGE_FILE
-    return (
-        (stage_dir / "metrics.json").is_file()
-        and stage_file.is_file()
-        and read_json(stage_file) == {"args": args}
-    )
+def stage_record(args: list[str], cfg: DictConfig) -> dict:
+    """What makes a stage the same stage: its arguments and the config they compose to (so an
+    edited YAML file reruns the stages it changes, though their command lines are unchanged)."""
+    composed = OmegaConf.to_yaml(cfg).encode()
+    return {"args": args, "config_sha256": hashlib.sha256(composed).hexdigest()}
 
 
-def prepare_stage_dir(stage_dir: Path, args: list[str]) -> None:
-    """A dir made by other arguments is cleared (its checkpoints belong to another config); one
-    made by the same arguments is kept, so a killed stage resumes from its checkpoints."""
+def made_by(stage_dir: Path, record: dict) -> bool:
     stage_file = stage_dir / STAGE_FILE
-    if stage_dir.exists() and (not stage_file.is_file() or read_json(stage_file) != {"args": args}):
+    return stage_file.is_file() and read_json(stage_file) == record
+
+
+def is_done(stage_dir: Path, record: dict) -> bool:
+    return (stage_dir / "metrics.json").is_file() and made_by(stage_dir, record)
+
+
+def prepare_stage_dir(stage_dir: Path, record: dict) -> None:
+    """A dir made by other arguments or config is cleared (its checkpoints belong to another
+    config); one made by the same is kept, so a killed stage resumes from its checkpoints."""
+    if stage_dir.exists() and not made_by(stage_dir, record):
         shutil.rmtree(stage_dir)
     stage_dir.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(stage_file, {"args": args})
+    write_json_atomic(stage_dir / STAGE_FILE, record)
 
 
 def compose_stages(stages: list[Stage], run_dir: Path) -> dict[str, DictConfig]:
     """Every stage's config, composed before the first stage runs: a bad override fails here,
     not after hours of pretraining."""
-    from hydra import compose, initialize_config_dir
+    from hydra import initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
     saved = GlobalHydra.instance().hydra if GlobalHydra.instance().is_initialized() else None
@@ -72,10 +81,11 @@ def compose_stages(stages: list[Stage], run_dir: Path) -> dict[str, DictConfig]:
     composed = {}
     try:
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+            composer = Composer()
             for stage in stages:
                 where = f"paths.output_dir={(run_dir / stage.name).resolve()}"
                 try:
-                    composed[stage.name] = compose("config", overrides=[*stage.args, where])
+                    composed[stage.name] = composer.compose([*stage.args, where])
                 except Exception as exc:  # Hydra raises several kinds; all mean a bad stage
                     raise UserError(f"pipeline stage '{stage.name}': {one_line(exc)}") from None
     finally:
@@ -114,13 +124,15 @@ class Step:
 
 
 def run_step(step: Step) -> dict:
-    """Run (or skip, when done before with the same arguments) one stage; its metrics entries."""
+    """Run (or skip, when done before with the same arguments and config) one stage; its
+    metrics entries."""
     stage, where = step.stage, f"[{step.position}/{step.total}] {step.stage.name}"
-    if is_done(step.stage_dir, stage.args):
+    record = stage_record(stage.args, step.cfg)
+    if is_done(step.stage_dir, record):
         log.info("%s: done before, skipped", where)
         return {f"skipped.{stage.name}": 1, stage.name: read_json(step.stage_dir / "metrics.json")}
     log.info("%s", where)
-    prepare_stage_dir(step.stage_dir, stage.args)
+    prepare_stage_dir(step.stage_dir, record)
     started = time.perf_counter()
     if step.isolation == "process" or needs_own_process(step.cfg):
         metrics = run_as_command(stage.name, stage.args, step.stage_dir)

@@ -165,6 +165,32 @@ def test_a_failed_stage_stops_the_chain_and_keeps_what_finished(run_in_process, 
     assert not (out / "sts" / "metrics.json").exists() and not (out / "report").exists()
 
 
+def test_a_stage_reruns_when_its_config_changed_though_its_command_line_did_not(
+    run_in_process, tmp_path, monkeypatch
+):
+    """An edited YAML file changes what a stage's unchanged arguments compose to: the stage must
+    run again (its old results belong to the old config), and be skipped while nothing changed."""
+    from clinicalnotebert.pipeline import task
+
+    args = ["task=pipeline", "pipeline.run=[tokenizer]", "pipeline.overrides=['data=demo']"]
+    out = tmp_path / "pipe"
+    first = run_in_process(*args, output_dir=out)
+    assert "skipped.tokenizer" not in first
+    assert run_in_process(*args, output_dir=out)["skipped.tokenizer"] == 1
+
+    composed = task.compose_stages
+
+    def edited_yaml(stages, run_dir):  # as if conf/tokenizer/default.yaml had been edited
+        configs = composed(stages, run_dir)
+        configs["tokenizer"].tokenizer.vocab_size = 640
+        return configs
+
+    monkeypatch.setattr(task, "compose_stages", edited_yaml)
+    third = run_in_process(*args, output_dir=out)
+    assert "skipped.tokenizer" not in third and third["seconds.tokenizer"] > 0
+    assert third["tokenizer.vocab_size"] == 640 < first["tokenizer.vocab_size"]
+
+
 def pipeline_command(run_dir: Path, *args: str) -> list[str]:
     return [
         sys.executable,
@@ -180,6 +206,7 @@ THIRD_PARTY_NOISE = ("Warning", "warn(", "LeafSpec", "Loading weights", "Writing
 
 
 @pytest.mark.slow
+@pytest.mark.longest
 def test_demo_killed_mid_stage_resumes_and_tells_the_papers_story(tmp_path):
     """`make demo`'s run, killed during its second pretraining and rerun: the finished stages are
     skipped, the rest completes, the terminal reads like a tool (no traceback, no third-party

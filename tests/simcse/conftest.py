@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import run_task
+from tests.helpers import shared_run
 
 MICRO_PRETRAIN = (
     "task=pretrain",
@@ -30,9 +30,8 @@ MICRO_PRETRAIN = (
 @pytest.fixture(scope="session")
 def micro_encoder(demo_corpus, tmp_path_factory) -> Path:
     """``<pretrain run>/model``: an HF BERT folder with its tokenizer (NTP head beside it)."""
-    run_dir = tmp_path_factory.mktemp("simcse-micro-pretrain")
-    run_task([*MICRO_PRETRAIN, f"corpus.path={demo_corpus}"], run_dir)
-    return run_dir / "model"
+    overrides = [*MICRO_PRETRAIN, f"corpus.path={demo_corpus}"]
+    return shared_run(tmp_path_factory, "simcse-micro-pretrain", overrides)[1] / "model"
 
 
 @pytest.fixture(scope="session")
