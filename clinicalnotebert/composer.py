@@ -43,13 +43,12 @@ class Composer:
         from hydra import compose
         from hydra._internal.config_loader_impl import ConfigLoaderImpl
 
-        parsed = self.parser.parse_overrides(overrides)
-        choices = tuple(o.input_line for o in parsed if self.shapes_tree(o))
-        key = (self.sources, choices)
+        choices, values = [], []
+        for override in self.parser.parse_overrides(overrides):
+            (choices if self.shapes_tree(override) else values).append(override)
+        key = (self.sources, tuple(o.input_line for o in choices))
         if key not in TREES:
-            TREES[key] = compose("config", overrides=list(choices))
+            TREES[key] = compose("config", overrides=list(key[1]))
         cfg = copy.deepcopy(TREES[key])
-        ConfigLoaderImpl._apply_overrides_to_config(
-            [o for o in parsed if not self.shapes_tree(o)], cfg
-        )
+        ConfigLoaderImpl._apply_overrides_to_config(values, cfg)
         return cfg
