@@ -120,6 +120,31 @@ def demo_corpus(demo_prepare_run) -> Path:
     return demo_prepare_run[1] / "corpus"
 
 
+# model=micro pretrained the paper's way (MLM + note-type prediction) for 300 steps on the demo
+# corpus, validated at its last step: the pretraining tests' note-type run and the SimCSE tests'
+# raw encoder.
+MICRO_PRETRAIN = (
+    "task=pretrain",
+    "model=micro",
+    "objective=mlm_ntp",
+    "seq=sentence",
+    "pretrain.max_steps=300",
+    "pretrain.optimizer.lr=1e-3",
+    "pretrain.batch.sequences=32",
+    "pretrain.batch.accumulate=1",
+    "pretrain.num_workers=0",
+    "pretrain.val_every_steps=300",
+    "pretrain.val_max_sequences=1024",
+)
+
+
+@pytest.fixture(scope="session")
+def micro_pretrain_run(demo_corpus, tmp_path_factory) -> tuple[dict, Path]:
+    """One ``MICRO_PRETRAIN`` run per test run, shared by both workers: (metrics, run dir)."""
+    overrides = [*MICRO_PRETRAIN, f"corpus.path={demo_corpus}"]
+    return shared_run(tmp_path_factory, "micro-pretrain", overrides)
+
+
 @pytest.fixture(scope="session")
 def micro_encoder(tmp_path_factory) -> Path:
     """A random 2 x 128 BERT with its own WordPiece tokenizer (model=micro's shape)."""

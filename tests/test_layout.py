@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import ast
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -79,13 +77,73 @@ def test_each_stage_package_exposes_run(stage):
     assert callable(importlib.import_module(f"clinicalnotebert.{stage}").run)
 
 
+def module_path(module: str) -> Path | None:
+    """The file of a ``clinicalnotebert...`` module (None for a name that is not a module)."""
+    base = REPO.joinpath(*module.split("."))
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+def eager_imports(path: Path) -> set[str]:
+    """The ``clinicalnotebert`` modules a file imports when it is imported: module-level import
+    statements (inside ``if``/``try`` too), not those in function bodies or TYPE_CHECKING."""
+    names: set[str] = set()
+    pending = list(ast.parse(path.read_text()).body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            pending.extend(node.orelse)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names |= imported_modules_of(node)
+        elif not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            pending.extend(ast.iter_child_nodes(node))
+    return names
+
+
+def imported_modules_of(node: ast.Import | ast.ImportFrom) -> set[str]:
+    if isinstance(node, ast.Import):
+        names = {alias.name for alias in node.names}
+    else:
+        names = {node.module or "", *(f"{node.module}.{alias.name}" for alias in node.names)}
+    return {name for name in names if name.startswith("clinicalnotebert")}
+
+
+def loaded_by_importing(*modules: str) -> set[str]:
+    """Every project module that importing ``modules`` loads: each module's packages first
+    (``import a.b.c`` runs ``a`` and ``a.b``), then what each loaded file imports eagerly."""
+    loaded: set[str] = set()
+    pending = list(modules)
+    while pending:
+        parts = pending.pop().split(".")
+        for depth in range(1, len(parts) + 1):
+            name = ".".join(parts[:depth])
+            path = module_path(name)
+            if name in loaded or path is None:
+                continue
+            loaded.add(name)
+            pending.extend(eager_imports(path))
+    return loaded
+
+
 def test_using_a_stages_library_code_loads_no_task_module():
     """simcse scores with sts.evaluate and reads corpora with corpus.store: neither may load a
-    task module (a fresh interpreter, as the test process has loaded them all)."""
-    code = (
-        "import sys, clinicalnotebert.simcse.module, clinicalnotebert.sts.evaluate, "
-        "clinicalnotebert.corpus.store, clinicalnotebert.sts, clinicalnotebert.corpus\n"
-        "print(sorted(m for m in sys.modules if m.endswith('.task')))"
+    task module (read from the import statements that run at import time)."""
+    loaded = loaded_by_importing(
+        "clinicalnotebert.simcse.module",
+        "clinicalnotebert.sts.evaluate",
+        "clinicalnotebert.corpus.store",
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    assert {"clinicalnotebert.sts", "clinicalnotebert.corpus.store"} <= loaded
+    assert sorted(m for m in loaded if m.endswith(".task")) == []
+
+
+def test_the_import_reader_sees_eager_imports_only():
+    """A package's task imported at module level counts; one inside a function does not."""
+    loaded = loaded_by_importing("clinicalnotebert.pipeline.task")
+    assert "clinicalnotebert.pipeline" in loaded and "clinicalnotebert.pipeline.task" in loaded
+    # the sweep report's callback imports the pipeline's task when a sweep ends, not before
+    assert "clinicalnotebert.pipeline.task" not in loaded_by_importing(
+        "clinicalnotebert.pipeline.sweep_report"
+    )

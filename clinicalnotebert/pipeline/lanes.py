@@ -40,12 +40,15 @@ def blocks(steps: list) -> list[list[list]]:
 
 
 def start_worker(threads: int) -> None:
-    """A worker's console: the project's lines on stderr, as in the pipeline's own process."""
-    import torch
-
+    """A worker's threads and console: the project's lines on stderr, as in the pipeline's own
+    process. Torch is not imported here (seconds per worker): it takes its thread count from
+    the environment when the first stage imports it."""
     from clinicalnotebert.utils.console import OwnRecords
 
-    torch.set_num_threads(threads)
+    for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[variable] = str(threads)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(threads)
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(OwnRecords())
     logging.basicConfig(level=logging.INFO, format="%(message)s", handlers=[handler])

@@ -1,15 +1,12 @@
 """The command line: a malformed file is one ``error:`` line; the grid and Optuna sweeps run as
 ``-m`` multiruns whose jobs the selection mode then reads."""
 
-import subprocess
-import sys
-
 import pytest
 import yaml
 
 from tests.finetune.files import write_conll
 from tests.finetune.synthetic import write_nli
-from tests.helpers import REPO, assert_user_error
+from tests.helpers import assert_user_error
 
 
 def test_malformed_conll_is_one_error_line(tmp_path, minilm_dir, cli):
@@ -23,31 +20,28 @@ def test_malformed_conll_is_one_error_line(tmp_path, minilm_dir, cli):
     assert "cancer" not in result.stderr and "Disease\n" not in result.stderr  # no note text
 
 
-def sweep(tmp_path, minilm_dir, *args) -> subprocess.CompletedProcess:
-    """A ``-m`` run of tiny NLI fine-tunings (24 training pairs, one epoch)."""
+def sweep(tmp_path, encoder, cli, *args) -> None:
+    """A ``-m`` run of tiny NLI fine-tunings (24 training pairs) in this process: Hydra's basic
+    launcher runs the jobs in-process, as it does from the command line."""
     data = write_nli(tmp_path / "mednli", {"train": 24, "dev": 12, "test": 12})
-    command = [
-        sys.executable,
-        "-m",
-        "clinicalnotebert",
+    result = cli(
         "-m",
         "task=finetune",
         "finetune.task=nli",
         f"finetune.path={data}",
-        f"encoder.path={minilm_dir}",
+        f"encoder.path={encoder}",
         f"hydra.sweep.dir={tmp_path / 'sweep'}",
         *args,
-    ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=REPO)
+    )
     assert result.returncode == 0, result.stderr[-3000:]
-    return result
 
 
 @pytest.mark.slow
-def test_grid_multirun_then_selection(tmp_path, minilm_dir, run_in_process):
+def test_grid_multirun_then_selection(tmp_path, tiny_encoder, cli, run_in_process):
     sweep(
         tmp_path,
-        minilm_dir,
+        tiny_encoder,
+        cli,
         "hparams_search=finetune_grid",
         "finetune.grid_values.lr=1e-4",
         "finetune.grid_values.epochs=1",
@@ -63,10 +57,11 @@ def test_grid_multirun_then_selection(tmp_path, minilm_dir, run_in_process):
 
 
 @pytest.mark.slow
-def test_optuna_sweep_maximises_dev_accuracy(tmp_path, minilm_dir):
+def test_optuna_sweep_maximises_dev_accuracy(tmp_path, tiny_encoder, cli):
     sweep(
         tmp_path,
-        minilm_dir,
+        tiny_encoder,
+        cli,
         "hparams_search=finetune_optuna",
         "hydra.sweeper.n_trials=2",
     )

@@ -32,3 +32,21 @@ def test_lane_workers_exit_on_their_own_so_nothing_leaks():
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "leaked" not in result.stderr, result.stderr[-2000:]
+
+
+def torch_threads(value: int) -> dict:
+    """A lane step that imports torch, as a stage does, and reports its thread count."""
+    import torch
+
+    return {f"threads{value}": torch.get_num_threads()}
+
+
+def test_each_worker_gives_torch_its_share_of_the_cores(monkeypatch):
+    """The worker sets the thread count before torch is first imported (by the first stage)."""
+    import os
+
+    from clinicalnotebert.pipeline.lanes import run_lanes
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)  # the workers inherit this process's
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)  # one each; torch alone takes every core
+    assert run_lanes([[1], [2]], 2, torch_threads) == {"threads1": 1, "threads2": 1}

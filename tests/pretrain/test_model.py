@@ -22,8 +22,8 @@ from tests.helpers import compose, typed_config
 MASKING = MaskingConfig(mask_token_ratio=0.8, random_token_ratio=0.1, max_predictions=512)
 
 
-def make_module(model, objective="mlm", sparse=True) -> PretrainingModule:
-    objective_cfg = ObjectiveConfig(name=objective, mlm_probability=0.15, ntp_weight=1.0)
+def make_module(model, objective="mlm", sparse=True, ntp_weight=1.0) -> PretrainingModule:
+    objective_cfg = ObjectiveConfig(name=objective, mlm_probability=0.15, ntp_weight=ntp_weight)
     pretrain = typed_config(compose(["task=pretrain", f"pretrain.sparse_mlm={sparse}"], "."))
     return PretrainingModule(model, objective_cfg, pretrain.pretrain, 5, seed=0)
 
@@ -68,6 +68,19 @@ def test_sparse_and_dense_heads_give_the_same_loss_and_gradients(micro_cfg, demo
             labels=batch["labels"],
         )
     assert hf.loss.item() == pytest.approx(results[True][0], abs=1e-5)
+
+
+def test_the_loss_adds_the_note_type_loss_with_its_weight(micro_cfg, demo_tokenizer, batch):
+    """loss = MLM loss + ntp_weight x NTP loss (the pretraining test's run keeps the weight 1)."""
+    torch.manual_seed(0)
+    model, _ = build_mlm_model(micro_cfg, demo_tokenizer, tie_decoder=True)
+    module = make_module(model, "mlm_ntp", ntp_weight=3.0).eval()
+    with torch.no_grad():
+        losses = module.losses(module.step(batch))
+    assert losses["loss"].item() == pytest.approx(
+        losses["mlm_loss"].item() + 3.0 * losses["ntp_loss"].item(), rel=1e-6
+    )
+    assert 0 < losses["ntp_loss"].item() < 2 * np.log(5)  # five note types, an untrained head
 
 
 def test_scratch_vocab_is_padded_to_a_multiple_of_64(micro_cfg, minilm_dir):

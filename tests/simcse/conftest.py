@@ -11,27 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import shared_run
-
-MICRO_PRETRAIN = (
-    "task=pretrain",
-    "model=micro",
-    "objective=mlm_ntp",
-    "seq=sentence",
-    "pretrain.max_steps=300",
-    "pretrain.optimizer.lr=1e-3",
-    "pretrain.batch.sequences=32",
-    "pretrain.batch.accumulate=1",
-    "pretrain.num_workers=0",
-    "pretrain.val_every_steps=1000",
-)
-
 
 @pytest.fixture(scope="session")
-def micro_encoder(demo_corpus, tmp_path_factory) -> Path:
+def micro_encoder(micro_pretrain_run) -> Path:
     """``<pretrain run>/model``: an HF BERT folder with its tokenizer (NTP head beside it)."""
-    overrides = [*MICRO_PRETRAIN, f"corpus.path={demo_corpus}"]
-    return shared_run(tmp_path_factory, "simcse-micro-pretrain", overrides)[1] / "model"
+    return micro_pretrain_run[1] / "model"
 
 
 @pytest.fixture(scope="session")
