@@ -1,8 +1,9 @@
 """Fixtures of the SimCSE tests: a micro encoder pretrained on the demo corpus.
 
-The shared ``demo_corpus`` fixture gives the corpus. The encoder is pretrained the paper's way,
-MLM + note-type prediction, so its raw [CLS] serves the note-type head: the "raw pretrained
-encoder" that SimCSE should turn into a sentence encoder. ~30 s.
+The encoder is the root conftest's ``micro_pretrain_run`` (one per test run, shared with the
+pretraining tests), pretrained the paper's way, MLM + note-type prediction, so its raw [CLS]
+serves the note-type head: the "raw pretrained encoder" that SimCSE should turn into a sentence
+encoder.
 """
 
 from __future__ import annotations
