@@ -1,7 +1,6 @@
 """The command line: a malformed file is one ``error:`` line; the grid and Optuna sweeps run as
 ``-m`` multiruns whose jobs the selection mode then reads."""
 
-import pytest
 import yaml
 
 from tests.finetune.files import write_conll
@@ -36,7 +35,6 @@ def sweep(tmp_path, encoder, cli, *args) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
 
 
-@pytest.mark.slow
 def test_grid_multirun_then_selection(tmp_path, tiny_encoder, cli, run_in_process):
     sweep(
         tmp_path,
@@ -56,7 +54,6 @@ def test_grid_multirun_then_selection(tmp_path, tiny_encoder, cli, run_in_proces
     assert metrics["selected.batch_size"] in (8, 16) and metrics["selected.lr"] == 1e-4
 
 
-@pytest.mark.slow
 def test_optuna_sweep_maximises_dev_accuracy(tmp_path, tiny_encoder, cli):
     sweep(
         tmp_path,
