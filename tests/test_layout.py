@@ -21,11 +21,16 @@ def imported_modules(path: Path) -> set[str]:
     a.b.c, as c may be a module)."""
     names = set()
     for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module)
-            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names |= imported_modules_of(node)
+    return names
+
+
+def imported_modules_of(node: ast.Import | ast.ImportFrom) -> set[str]:
+    if isinstance(node, ast.Import):
+        names = {alias.name for alias in node.names}
+    else:
+        names = {node.module or "", *(f"{node.module}.{alias.name}" for alias in node.names)}
     return {name for name in names if name.startswith("clinicalnotebert")}
 
 
@@ -102,14 +107,6 @@ def eager_imports(path: Path) -> set[str]:
     return names
 
 
-def imported_modules_of(node: ast.Import | ast.ImportFrom) -> set[str]:
-    if isinstance(node, ast.Import):
-        names = {alias.name for alias in node.names}
-    else:
-        names = {node.module or "", *(f"{node.module}.{alias.name}" for alias in node.names)}
-    return {name for name in names if name.startswith("clinicalnotebert")}
-
-
 def loaded_by_importing(*modules: str) -> set[str]:
     """Every project module that importing ``modules`` loads: each module's packages first
     (``import a.b.c`` runs ``a`` and ``a.b``), then what each loaded file imports eagerly."""
@@ -140,10 +137,11 @@ def test_using_a_stages_library_code_loads_no_task_module():
 
 
 def test_the_import_reader_sees_eager_imports_only():
-    """A package's task imported at module level counts; one inside a function does not."""
-    loaded = loaded_by_importing("clinicalnotebert.pipeline.task")
-    assert "clinicalnotebert.pipeline" in loaded and "clinicalnotebert.pipeline.task" in loaded
-    # the sweep report's callback imports the pipeline's task when a sweep ends, not before
-    assert "clinicalnotebert.pipeline.task" not in loaded_by_importing(
-        "clinicalnotebert.pipeline.sweep_report"
+    """Module-level imports and the packages above a module count; an import inside a function
+    does not: the sweep report's callback imports the pipeline's task when a sweep ends."""
+    loaded = loaded_by_importing("clinicalnotebert.pipeline.sweep_report")
+    assert {"clinicalnotebert", "clinicalnotebert.pipeline", "clinicalnotebert.errors"} <= loaded
+    assert "clinicalnotebert.pipeline.task" not in loaded
+    assert "clinicalnotebert.pipeline.lanes" in loaded_by_importing(
+        "clinicalnotebert.pipeline.task"
     )
