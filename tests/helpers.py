@@ -51,12 +51,12 @@ def shared_dir(tmp_path_factory, name: str) -> Path:
 def shared_run(tmp_path_factory, name: str, overrides: list[str]) -> tuple[dict, Path]:
     """A task run once per test run, shared by the workers (the first one runs it, under a lock,
     and the others read it): (metrics, run dir)."""
-    from clinicalnotebert.io import exclusive
+    from clinicalnotebert.io import exclusive, read_json
 
     run_dir = shared_dir(tmp_path_factory, name)
     with exclusive(run_dir):
         if (run_dir / "metrics.json").is_file():
-            return json.loads((run_dir / "metrics.json").read_text()), run_dir
+            return read_json(run_dir / "metrics.json"), run_dir
         return run_task(overrides, run_dir), run_dir
 
 
