@@ -8,6 +8,7 @@ flat ``metrics.json`` into the run dir. A bad command line is caught before Hydr
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sys
@@ -138,8 +139,9 @@ def sweep_jobs(overrides: list[str]) -> list[list[str]]:
     return [job for batch in batches for job in batch]
 
 
-def check_command_line(overrides: list[str], multirun: bool) -> None:
-    """Compose and check every job's config, so that a bad override is one ``error:`` line.
+def check_command_line(overrides: list[str], multirun: bool):
+    """Compose and check every job's config, so that a bad override is one ``error:`` line;
+    return the configs' ``hydra.mode``.
 
     Hydra reports composition errors as a multi-line message with exit status 1; the contract
     is one line and status 2, in a single run and in each job of a sweep alike.
@@ -165,6 +167,21 @@ def check_command_line(overrides: list[str], multirun: bool) -> None:
                 fail(f"{prefix}unknown {group or 'config'} '{value}'{hint}")
             except (HydraException, OmegaConfBaseException, UserError, ValueError) as exc:
                 fail(f"{prefix}{config_problem(exc)}")
+        return composer.run_mode([*jobs[0], "paths.output_dir=."])
+
+
+@contextlib.contextmanager
+def known_run_mode(mode):
+    """Hydra composes the whole config a first time only to read ``hydra.mode`` (half a second
+    of every start); the check above has just read it."""
+    from hydra._internal.hydra import Hydra
+
+    composing = Hydra.get_mode
+    Hydra.get_mode = lambda self, config_name, overrides: mode
+    try:
+        yield
+    finally:
+        Hydra.get_mode = composing
 
 
 def main() -> None:
@@ -172,9 +189,12 @@ def main() -> None:
     sys.argv = [arg for arg in sys.argv if arg != JSON_FLAG]  # Hydra would refuse it
     args = sys.argv[1:]
     flags = [arg for arg in args if arg.startswith("-")]
-    if all(flag in MULTIRUN_FLAGS for flag in flags):  # other Hydra flags: Hydra's own handling
-        check_command_line([arg for arg in args if arg not in flags], multirun=bool(flags))
-    hydra_entry()
+    if not all(flag in MULTIRUN_FLAGS for flag in flags):  # other Hydra flags: Hydra's own
+        hydra_entry()
+        return
+    mode = check_command_line([arg for arg in args if arg not in flags], multirun=bool(flags))
+    with known_run_mode(mode):
+        hydra_entry()
 
 
 if __name__ == "__main__":

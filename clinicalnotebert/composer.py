@@ -13,10 +13,15 @@ from __future__ import annotations
 
 import copy
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, open_dict
 
-# (config sources, group choices) -> the composed tree
+# (config sources, group choices) -> the composed tree (without its ``hydra`` node)
 TREES: dict[tuple[tuple[str, ...], tuple[str, ...]], DictConfig] = {}
+# the same key -> the tree's ``hydra.mode`` (None: RUN, or MULTIRUN under -m)
+MODES: dict[tuple[tuple[str, ...], tuple[str, ...]], object] = {}
+# Values of the hydra node alone, which the composed tree drops: they neither shape the tree nor
+# set a value in it (each command line names its own run dir: one tree per run dir otherwise).
+RUN_DIRS = frozenset({"hydra.run.dir", "hydra.sweep.dir", "hydra.sweep.subdir"})
 
 
 class Composer:
@@ -40,15 +45,32 @@ class Composer:
         return is_group and not isinstance(override.value(), dict)
 
     def compose(self, overrides: list[str]) -> DictConfig:
-        from hydra import compose
         from hydra._internal.config_loader_impl import ConfigLoaderImpl
 
-        choices, values = [], []
-        for override in self.parser.parse_overrides(overrides):
-            (choices if self.shapes_tree(override) else values).append(override)
-        key = (self.sources, tuple(o.input_line for o in choices))
-        if key not in TREES:
-            TREES[key] = compose("config", overrides=list(key[1]))
+        key, values = self.split(overrides)
         cfg = copy.deepcopy(TREES[key])
         ConfigLoaderImpl._apply_overrides_to_config(values, cfg)
         return cfg
+
+    def run_mode(self, overrides: list[str]):
+        """The ``hydra.mode`` these overrides compose to (what Hydra's ``get_mode`` reads)."""
+        return MODES[self.split(overrides)[0]]
+
+    def split(self, overrides: list[str]) -> tuple[tuple, list]:
+        """The key of the overrides' tree (composed now if new) and the value overrides."""
+        from hydra import compose
+
+        choices, values = [], []
+        for override in self.parser.parse_overrides(overrides):
+            if override.key_or_group in RUN_DIRS and isinstance(override.value(), str):
+                continue
+            (choices if self.shapes_tree(override) else values).append(override)
+        key = (self.sources, tuple(o.input_line for o in choices))
+        if key not in TREES:
+            # as hydra.compose(return_hydra_config=False) does, after reading hydra.mode
+            cfg = compose("config", overrides=list(key[1]), return_hydra_config=True)
+            MODES[key] = cfg.hydra.mode
+            with open_dict(cfg):
+                del cfg["hydra"]
+            TREES[key] = cfg
+        return key, values

@@ -15,6 +15,7 @@ STAGES = [
     ["task=report", "experiment=demo", "report.runs=[/a,/b]", "+report.extra=1"],
     ["task=sts", "++report.labels={micro: Micro}", "~logger"],
     ["task=finetune", "finetune=default", "finetune.lr=1e-4", "hydra.job.chdir=false"],
+    ["task=sts", "hydra.run.dir=/runs/a", "hydra.sweep.dir=/sweeps/b"],
 ]
 ERRORS = [
     ["task=sts", "sts.split=3.5x", "model.hidden_size=wide"],
@@ -50,6 +51,9 @@ def test_each_stage_gets_the_config_compose_gives_and_trees_are_shared(composers
     other = composer.compose([*STAGES[2][:-1], "encoder.path=/other"])
     assert len(TREES) == trees
     assert (first.encoder.path, other.encoder.path) == ("/m", "/other")
+    # nor does another run dir: it is a value of the hydra node, which the tree drops
+    composer.compose([*STAGES[2], "hydra.run.dir=/runs/c", "hydra.sweep.subdir=job1"])
+    assert len(TREES) == trees
 
 
 @pytest.mark.parametrize("overrides", ERRORS, ids=lambda o: o[-1])
@@ -60,3 +64,12 @@ def test_a_bad_override_fails_with_the_message_compose_gives(composers, override
     with pytest.raises(type(expected.value)) as got:
         composer.compose(overrides)
     assert str(got.value) == str(expected.value)
+
+
+@pytest.mark.parametrize("overrides", [["task=sts"], ["task=sts", "hydra.mode=MULTIRUN"]])
+def test_the_run_mode_is_the_one_hydra_reads(composers, overrides):
+    from hydra import compose
+
+    _, composer = composers
+    expected = compose("config", overrides=overrides, return_hydra_config=True).hydra.mode
+    assert composer.run_mode(overrides) == expected

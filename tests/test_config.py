@@ -88,3 +88,30 @@ def test_typed_refuses_keys_beyond_the_schema(tmp_path):
     OmegaConf.update(cfg, "rag.index.extra", 1, force_add=True)  # what Hydra's +key does
     with pytest.raises(UserError, match="unknown config key 'rag.index.extra'"):
         typed(cfg)
+
+
+def test_a_command_line_run_composes_once_besides_its_check(tmp_path, monkeypatch):
+    """Hydra's start composes the whole config once only to read ``hydra.mode``; the entrypoint
+    hands it the mode its check read, so a run composes for the check and for the run."""
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+
+    from clinicalnotebert.composer import TREES
+
+    calls = []
+    load = ConfigLoaderImpl.load_configuration
+    monkeypatch.setattr(
+        ConfigLoaderImpl,
+        "load_configuration",
+        lambda self, *args, **kwargs: (
+            calls.append(kwargs.get("run_mode")) or load(self, *args, **kwargs)
+        ),
+    )
+    TREES.clear()  # the check's composition is counted too
+    missing = tmp_path / "nowhere"
+    result = run_main(["task=sts", "sts.split=test", f"encoder.path={missing}"], tmp_path / "run")
+    assert_user_error(result, "encoder.path", "does not exist")
+    assert len(calls) == 2, calls
+    # hydra.mode set in the config still decides the mode (a one-job sweep names its job)
+    result = run_main(["task=sts", "hydra.mode=MULTIRUN", f"encoder.path={missing}",
+                       f"hydra.sweep.dir={tmp_path / 'sweep'}"])  # fmt: skip
+    assert_user_error(result, "job 0: encoder.path", "does not exist")
