@@ -17,7 +17,8 @@ from omegaconf import DictConfig, open_dict
 
 # (config sources, group choices) -> the composed tree (without its ``hydra`` node)
 TREES: dict[tuple[tuple[str, ...], tuple[str, ...]], DictConfig] = {}
-# the same key -> the tree's ``hydra.mode`` (None: RUN, or MULTIRUN under -m)
+# the same key -> the tree's ``hydra.mode`` (None unless a config sets it: Hydra then runs one
+# job, or a sweep under -m)
 MODES: dict[tuple[tuple[str, ...], tuple[str, ...]], object] = {}
 # Values of the hydra node alone, which the composed tree drops: they neither shape the tree nor
 # set a value in it (each command line names its own run dir: one tree per run dir otherwise).
