@@ -111,7 +111,17 @@ def test_a_command_line_run_composes_once_besides_its_check(tmp_path, monkeypatc
     result = run_main(["task=sts", "sts.split=test", f"encoder.path={missing}"], tmp_path / "run")
     assert_user_error(result, "encoder.path", "does not exist")
     assert len(calls) == 2, calls
-    # hydra.mode set in the config still decides the mode (a one-job sweep names its job)
-    result = run_main(["task=sts", "hydra.mode=MULTIRUN", f"encoder.path={missing}",
-                       f"hydra.sweep.dir={tmp_path / 'sweep'}"])  # fmt: skip
-    assert_user_error(result, "job 0: encoder.path", "does not exist")
+    # hydra.mode set on the command line or in a config file still decides the mode: a one-job
+    # sweep, whose error names its job
+    experiments = tmp_path / "conf" / "experiment"
+    experiments.mkdir(parents=True)
+    (experiments / "as_sweep.yaml").write_text("# @package _global_\nhydra:\n  mode: MULTIRUN\n")
+    for mode_setting in (
+        ["hydra.mode=MULTIRUN"],
+        [f"hydra.searchpath=[file://{tmp_path / 'conf'}]", "experiment=as_sweep"],
+    ):
+        sweep = tmp_path / "sweep" / str(len(mode_setting))
+        result = run_main(["task=sts", *mode_setting, f"encoder.path={missing}",
+                           f"hydra.sweep.dir={sweep}"])  # fmt: skip
+        assert_user_error(result, "job 0: encoder.path", "does not exist")
+        assert (sweep / "0").is_dir()
