@@ -146,8 +146,8 @@ class Profile:
     same_tol: float  # the same precision computed two ways (resume, compile, DDP)
     stage_batch: int  # SimCSE and fine-tuning batch size
     examples: int  # fine-tuning training examples (dev and test: half as many)
-    # one: a single checkpoint, which both precisions predict from (with two, a val score that
-    # differs by a stay picked another epoch in one of them: test probabilities 0.063 apart)
+    # one: a single checkpoint, which both precisions predict from (with two, a val score one
+    # stay apart can pick another epoch in one of them; one CI run saw probabilities 0.063 apart)
     predict_epochs: int
     predict_batch: int  # smoke: the whole training cohort in one batch (see check_predict_fusion)
     rag_words: int  # test-note words scored by the RAG check
