@@ -15,11 +15,9 @@ import copy
 
 from omegaconf import DictConfig, open_dict
 
-# (config sources, group choices) -> the composed tree (without its ``hydra`` node)
-TREES: dict[tuple[tuple[str, ...], tuple[str, ...]], DictConfig] = {}
-# the same key -> the tree's ``hydra.mode`` (None unless a config sets it: Hydra then runs one
-# job, or a sweep under -m)
-MODES: dict[tuple[tuple[str, ...], tuple[str, ...]], object] = {}
+# (config sources, group choices) -> the composed tree (without its ``hydra`` node) and its
+# ``hydra.mode`` (None unless a config sets it: Hydra then runs one job, or a sweep under -m)
+TREES: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[DictConfig, object]] = {}
 # Values of the hydra node alone, which the composed tree drops: they neither shape the tree nor
 # set a value in it (each command line names its own run dir: one tree per run dir otherwise).
 RUN_DIRS = frozenset({"hydra.run.dir", "hydra.sweep.dir", "hydra.sweep.subdir"})
@@ -49,13 +47,13 @@ class Composer:
         from hydra._internal.config_loader_impl import ConfigLoaderImpl
 
         key, values = self.split(overrides)
-        cfg = copy.deepcopy(TREES[key])
+        cfg = copy.deepcopy(TREES[key][0])
         ConfigLoaderImpl._apply_overrides_to_config(values, cfg)
         return cfg
 
     def run_mode(self, overrides: list[str]):
         """The ``hydra.mode`` these overrides compose to (what Hydra's ``get_mode`` reads)."""
-        return MODES[self.split(overrides)[0]]
+        return TREES[self.split(overrides)[0]][1]
 
     def split(self, overrides: list[str]) -> tuple[tuple, list]:
         """The key of the overrides' tree (composed now if new) and the value overrides."""
@@ -70,8 +68,8 @@ class Composer:
         if key not in TREES:
             # as hydra.compose(return_hydra_config=False) does, after reading hydra.mode
             cfg = compose("config", overrides=list(key[1]), return_hydra_config=True)
-            MODES[key] = cfg.hydra.mode
+            mode = cfg.hydra.mode
             with open_dict(cfg):
                 del cfg["hydra"]
-            TREES[key] = cfg
+            TREES[key] = (cfg, mode)
         return key, values
