@@ -17,11 +17,14 @@ setup: $(VENV)/.installed
 # lightning: 14 s against 5 s), so make's commands write bytecode regardless.
 export PYTHONDONTWRITEBYTECODE :=
 
+# torch through pip, so that your pip settings (a CUDA index, a wheel dir) choose the build; the
+# rest through uv, which resolves and installs the ~150 packages in parallel (9 s against 32 s
+# with pip here) and keeps the torch that is there.
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --no-compile --upgrade pip
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q --no-compile "$(TORCH_SPEC)"
-	$(BIN)/python -m pip install -q --no-compile -e ".[dev]"
+	$(BIN)/python -m pip install -q --no-compile uv
+	$(BIN)/uv pip install -q --python $(BIN)/python -e ".[dev]"
 	touch $@
 
 demo: setup

@@ -158,7 +158,7 @@ def test_a_failed_stage_stops_the_chain_and_keeps_what_finished(run_in_process, 
             "task=pipeline",
             "pipeline.run=[tokenizer,sts,report]",
             "pipeline.stages.sts=['task=sts','encoder.path=/nonexistent/model']",
-            "pipeline.overrides=['tokenizer.vocab_size=512']",
+            "pipeline.overrides=['tokenizer.vocab_size=512','tokenizer.max_training_lines=500']",
             output_dir=out,
         )
     assert (out / "tokenizer" / "metrics.json").is_file()
@@ -172,7 +172,9 @@ def test_a_stage_reruns_when_its_config_changed_though_its_command_line_did_not(
     run again (its old results belong to the old config), and be skipped while nothing changed."""
     from clinicalnotebert.pipeline import task
 
-    args = ["task=pipeline", "pipeline.run=[tokenizer]", "pipeline.overrides=['data=demo']"]
+    # 500 notes: the tokenizer's training is not what this test checks
+    overrides = "pipeline.overrides=['data=demo','tokenizer.max_training_lines=500']"
+    args = ["task=pipeline", "pipeline.run=[tokenizer]", overrides]
     out = tmp_path / "pipe"
     first = run_in_process(*args, output_dir=out)
     assert "skipped.tokenizer" not in first
