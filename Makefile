@@ -19,12 +19,14 @@ export PYTHONDONTWRITEBYTECODE :=
 
 # torch through pip, so that your pip settings (a CUDA index, a wheel dir) choose the build; the
 # rest through uv, which resolves and installs the ~150 packages in parallel (9 s against 32 s
-# with pip here) and keeps the torch that is there.
+# with pip here) and keeps the torch that is there. uv reads none of pip's settings: where it
+# cannot install (only pip's configured index is reachable), pip does it.
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q --no-compile "$(TORCH_SPEC)"
-	$(BIN)/python -m pip install -q --no-compile uv
-	$(BIN)/uv pip install -q --python $(BIN)/python -e ".[dev]"
+	( $(BIN)/python -m pip install -q --no-compile uv && \
+	  $(BIN)/uv pip install -q --python $(BIN)/python -e ".[dev]" ) || \
+	$(BIN)/python -m pip install -q --no-compile -e ".[dev]"
 	touch $@
 
 demo: setup
