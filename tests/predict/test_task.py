@@ -48,7 +48,7 @@ def test_demo_mortality_text_struct_and_fusion(demo_overrides, run_in_process, t
 def test_demo_drg_and_los_report_their_scores(demo_overrides, run_in_process, tmp_path):
     # short notes: the scores' keys and the cohort are checked here, not what the text adds
     quick = [*demo_overrides, "predict.seeds=[3407]", "predict.max_epochs=3"]
-    quick.append("predict.notes.max_length=64")
+    quick += ["predict.notes.max_length=64"]
     drg = run_in_process(*quick, "predict.task=drg", output_dir=tmp_path / "drg")
     assert {
         "test.accuracy.mean",
@@ -149,8 +149,9 @@ def test_optuna_sweep_runs_then_its_best_job_is_rerun(
     cli, demo_overrides, run_in_process, tmp_path
 ):
     sweep = tmp_path / "sweep"
+    # short notes: the search and the rerun are checked here, not the scores
     args = [a for a in demo_overrides if not a.startswith("predict.seeds")]
-    args.append("predict.notes.max_length=64")  # short notes: the search is checked, not scores
+    args += ["predict.notes.max_length=64"]
     result = cli(
         "-m",
         *args,
