@@ -167,7 +167,8 @@ def check_command_line(overrides: list[str], multirun: bool):
                 fail(f"{prefix}unknown {group or 'config'} '{value}'{hint}")
             except (HydraException, OmegaConfBaseException, UserError, ValueError) as exc:
                 fail(f"{prefix}{config_problem(exc)}")
-        return composer.run_mode([*jobs[0], "paths.output_dir=."])
+        # job 0's tree, composed above: paths.output_dir sets a value, it chooses no tree
+        return composer.run_mode(jobs[0])
 
 
 @contextlib.contextmanager
